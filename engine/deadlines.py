@@ -1,0 +1,227 @@
+"""Deadlines: budgets on a pausable clock, kept as a ledger, projected on the business calendar.
+
+A deadline's ledger (:class:`~engine.model.DeadlineState`) records only facts: the day its clock
+started, its pauses ``(paused_on, resumed_on)``, the extensions granted, the rungs already fired.
+Everything else — the budget in force, the due date, the warning moments, the next timer — is
+derived from the ledger, the definition and the calendar every time it is needed, so a change of
+calendar, a resumption or an extension re-projects the pending rungs without editing history.
+
+Which budget applies:
+
+1. the effective-dated ``rules`` entry with the latest ``from`` not after the day the clock
+   started (the law of 01/07/2026 applies to clocks started from that day), else the base;
+2. within it, the first ``variants`` entry whose CEL condition holds for the case's current
+   fields (so marking a case complex lengthens a running resolution clock), else its budget;
+3. plus the extensions granted.
+
+Rungs are numbered: ``0 .. len(warn_at)-1`` are warnings at those fractions of the budget (at the
+end of the day on which that many units have been counted), ``len(warn_at)`` is the due moment
+(the end of the last day; a calendar-day period ending on a day off runs to the end of the next
+working day). A rung fires once per clock cycle; a ``restart`` pause policy starts a new cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
+from datetime import date, datetime
+from typing import Any, Literal
+
+from engine.calendar import BusinessCalendar
+from engine.definitions import OPENED, Budget, DeadlineSpec
+from engine.errors import NotAllowedError
+from engine.machines import CompiledWorkflow
+from engine.model import Deadline, DeadlineState, NewEvent
+
+__all__ = ["DeadlineChanges", "DeadlineKeeper", "Projection"]
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """A deadline's budget in force and the moments derived from it."""
+
+    amount: int
+    unit: Literal["calendar", "working"]
+    legal_basis: str
+    due_date: date | None
+    rungs: tuple[datetime | None, ...]  # warnings..., due
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.rungs[-1]
+
+
+@dataclass(slots=True)
+class DeadlineChanges:
+    """What one command did to a case's deadlines."""
+
+    inserted: list[DeadlineState] = field(default_factory=list)
+    updated: list[DeadlineState] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+
+
+class DeadlineKeeper:
+    """Applies events to the deadline ledgers of one workflow and projects them."""
+
+    def __init__(self, workflow: CompiledWorkflow, calendar: BusinessCalendar) -> None:
+        self.workflow = workflow
+        self.calendar = calendar
+        self.specs: dict[str, DeadlineSpec] = dict(workflow.definition.deadlines)
+
+    # -- projection ---------------------------------------------------------------------------
+    def budget(self, spec: DeadlineSpec, state: DeadlineState,
+               context: Mapping[str, Any]) -> tuple[int, Literal["calendar", "working"], str]:
+        """The budget in force (amount including extensions), its unit and legal basis."""
+        budget, variants, basis = spec.budget, spec.variants, spec.legal_basis
+        for rule in reversed(spec.rules):
+            if rule.effective_from <= state.start_date:
+                budget = rule.budget or budget
+                variants = rule.variants if rule.variants is not None else variants
+                basis = rule.legal_basis
+                break
+        chosen: Budget = budget
+        for variant in variants:
+            if self.workflow.conditions[variant.when].evaluate(context):
+                chosen, basis = variant.budget, variant.legal_basis or basis
+                break
+        return chosen.amount + state.extra, chosen.unit, basis
+
+    def project(self, spec: DeadlineSpec, state: DeadlineState, context: Mapping[str, Any]) -> Projection:
+        """Due date, due moment and warning moments of ``state`` under the current calendar."""
+        amount, unit, basis = self.budget(spec, state, context)
+        cal, pauses = self.calendar, state.pauses
+        rungs: list[datetime | None] = []
+        for fraction in spec.warn_at:
+            units = max(1, math.floor(fraction * amount))
+            day = cal.count_date(state.start_date, units, unit, pauses) if units < amount else None
+            rungs.append(cal.end_of_day(day) if day is not None else None)
+        due = cal.due_date(state.start_date, amount, unit, pauses)
+        rungs.append(cal.end_of_day(due) if due is not None else None)
+        return Projection(amount, unit, basis, due, tuple(rungs))
+
+    def next_rung(self, state: DeadlineState, projection: Projection) -> tuple[int, datetime | None]:
+        """The next rung to fire and its moment (None while paused or when all have fired)."""
+        if not state.open or state.status == "paused":
+            return len(projection.rungs), None
+        for index in range(state.next_rung, len(projection.rungs)):
+            moment = projection.rungs[index]
+            if moment is not None:
+                return index, moment
+        return len(projection.rungs), None
+
+    def refresh(self, state: DeadlineState, context: Mapping[str, Any]) -> Projection:
+        """Re-derive ``due_at`` and ``next_fire_at`` of ``state`` from its ledger."""
+        spec = self.specs[state.name]
+        projection = self.project(spec, state, context)
+        state.due_at = projection.due_at
+        state.next_fire_at = self.next_rung(state, projection)[1]
+        return projection
+
+    def public(self, state: DeadlineState, context: Mapping[str, Any]) -> Deadline:
+        """The portal's view of a deadline."""
+        spec = self.specs[state.name]
+        p = self.project(spec, state, context)
+        tz = self.calendar.timezone
+        return Deadline(
+            name=state.name, label=spec.label, status=state.status,
+            due_at=p.due_at.astimezone(tz) if p.due_at else None, due_date=p.due_date,
+            warn_at=tuple(m.astimezone(tz) for m in p.rungs[:-1] if m is not None),
+            amount=p.amount, unit=p.unit, legal_basis=p.legal_basis,
+            started_at=state.started_at.astimezone(tz), extensions=state.extensions)
+
+    # -- commands -----------------------------------------------------------------------------
+    def apply(self, *, case_id: str, event: str, source: str | None, target: str, at: datetime,
+              clock_start: datetime, existing: list[DeadlineState], context: Mapping[str, Any],
+              actor: str, payload: Mapping[str, Any]) -> DeadlineChanges:
+        """Start, stop, extend, pause or resume the case's clocks for one transition.
+
+        ``clock_start`` is when a clock started by this event starts (the date of receipt for
+        ``opened``). Raises NotAllowedError, before anything is written, when an extension
+        would pass the bound of the definition.
+        """
+        changes = DeadlineChanges()
+        ledgers = {d.name: d for d in existing}
+        today = self.calendar.local_date(at)
+        for name, spec in self.specs.items():
+            state = ledgers.get(name)
+            touched = False
+            if state is not None and state.open:
+                touched |= self._stop(spec, state, event, at, changes, context)
+                touched |= self._extend(spec, state, event, source or "", at, actor, payload, changes)
+                touched |= self._pause_or_resume(spec, state, source, target, today)
+            if event in spec.starts_on and (state is None or not state.open) and self._applies(spec, context):
+                fresh = DeadlineState(case_id=case_id, name=name, status="running", started_at=clock_start,
+                                      start_date=self.calendar.local_date(clock_start))
+                if state is not None:  # started again after it closed: a new cycle
+                    fresh.cycle = state.cycle + 1
+                    for f in dataclass_fields(fresh):
+                        setattr(state, f.name, getattr(fresh, f.name))
+                    touched = True
+                else:
+                    state = fresh
+                    self._pause_or_resume(spec, state, None, target, today)
+                    changes.inserted.append(state)
+            if state is not None and state.open:
+                before = (state.due_at, state.next_fire_at)
+                self.refresh(state, context)
+                touched |= before != (state.due_at, state.next_fire_at)
+            if touched and state is not None and state not in changes.inserted:
+                changes.updated.append(state)
+        return changes
+
+    def _applies(self, spec: DeadlineSpec, context: Mapping[str, Any]) -> bool:
+        return spec.when is None or self.workflow.conditions[spec.when].evaluate(context)
+
+    @staticmethod
+    def _stop(spec: DeadlineSpec, state: DeadlineState, event: str, at: datetime,
+              changes: DeadlineChanges, context: Mapping[str, Any]) -> bool:
+        if event not in spec.stops_on:
+            return False
+        if state.status != "missed":
+            state.status = "met"
+        state.closed_at, state.next_fire_at = at, None
+        return True
+
+    def _extend(self, spec: DeadlineSpec, state: DeadlineState, event: str, source: str, at: datetime,
+                actor: str, payload: Mapping[str, Any], changes: DeadlineChanges) -> bool:
+        ext = spec.extensions
+        if ext is None or event != ext.event:
+            return False
+        if state.extensions >= ext.max_times:
+            raise NotAllowedError(
+                case_id=state.case_id, state=source, event=event, allowed=[],
+                reason=f"deadline {state.name!r} was already extended {state.extensions} time(s), "
+                       f"the most {ext.legal_basis or spec.legal_basis} allows")
+        state.extensions += 1
+        state.extra += ext.amount
+        changes.events.append(NewEvent("deadline.extended", state.case_id, at, {
+            "deadline": state.name, "times": state.extensions, "amount": ext.amount,
+            "unit": ext.unit or spec.budget.unit, "actor": actor,
+            "legal_basis": ext.legal_basis or spec.legal_basis, "has_reason": bool(payload.get("reason"))}))
+        return True
+
+    def _pause_or_resume(self, spec: DeadlineSpec, state: DeadlineState, source: str | None,
+                         target: str, today: date) -> bool:
+        paused_before = source in spec.pauses_in if source else False
+        paused_after = target in spec.pauses_in
+        if paused_after and not paused_before and state.status != "paused":
+            state.pauses = [*state.pauses, (today, None)]
+            state.status = "paused"
+            return True
+        if paused_before and not paused_after and state.status == "paused":
+            if spec.pause_policy == "restart":
+                state.pauses, state.start_date = [], today
+                state.cycle, state.next_rung = state.cycle + 1, 0
+            else:
+                paused_on, _ = state.pauses[-1]
+                state.pauses = [*state.pauses[:-1], (paused_on, today)]
+            state.status = "running"
+            return True
+        return False
+
+    @staticmethod
+    def clock_start(event: str, at: datetime, received_at: datetime) -> datetime:
+        """When a clock started by ``event`` starts: the date of receipt for ``opened``."""
+        return received_at if event == OPENED else at

@@ -1,0 +1,261 @@
+"""Pydantic models of a workflow definition (the YAML shape of DESIGN.md §3).
+
+The models check the shape of each part (``extra="forbid"`` catches typos); the cross checks
+that need the whole definition (a transition naming an unknown state, a deadline naming an unknown
+event, an unreachable state) are in :func:`check_definition`, which returns problems with a
+location path so that the loader can name ``file:line:column``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "PREVIOUS",
+    "Budget",
+    "DeadlineRule",
+    "DeadlineSpec",
+    "DeadlineVariant",
+    "Extension",
+    "FieldSpec",
+    "Problem",
+    "StateSpec",
+    "TransitionSpec",
+    "WorkflowDefinition",
+    "check_definition",
+]
+
+Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Unit = Literal["calendar", "working"]
+FieldType = Literal["bool", "int", "str", "date", "list"]
+
+#: Target of a transition that returns to the state the case was in before the current one
+#: (``resume`` after ``suspend``).
+PREVIOUS = "@previous"
+#: The pseudo-event that starts a clock when the case is opened (from the date of receipt).
+OPENED = "opened"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Model):
+    """A typed data field of a case, or a payload field of a transition."""
+
+    type: FieldType
+    label: str | None = None
+    required: bool = False
+    default: Any = None
+    choices: list[Any] | None = None
+
+
+class StateSpec(_Model):
+    """A state with its Vietnamese label; ``final`` states accept no event."""
+
+    label: str = Field(min_length=1)
+    final: bool = False
+    description: str | None = None
+
+
+class TransitionSpec(_Model):
+    """One edge: ``event`` moves a case from one of ``from`` to ``to``, for ``roles``, if ``guard``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    event: Ident
+    source: list[str] = Field(alias="from", min_length=1)
+    to: str
+    roles: list[Ident] = Field(min_length=1)
+    guard: str | None = None
+    payload: dict[Ident, FieldSpec] = Field(default_factory=dict)
+    set: dict[Ident, Any] = Field(default_factory=dict)
+    label: str | None = None
+    legal_basis: str | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Budget(_Model):
+    """An amount of calendar or working days."""
+
+    amount: int = Field(gt=0, le=3660)
+    unit: Unit
+
+
+class DeadlineVariant(_Model):
+    """A budget chosen when a CEL condition over the case holds (first match wins)."""
+
+    when: str
+    budget: Budget
+    legal_basis: str | None = None
+
+
+class DeadlineRule(_Model):
+    """An effective-dated version of a deadline: applies to clocks starting on or after ``from``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    effective_from: date = Field(alias="from")
+    budget: Budget | None = None
+    variants: list[DeadlineVariant] | None = None
+    legal_basis: str = Field(min_length=1)
+
+
+class Extension(_Model):
+    """How far a deadline may be extended: ``max_times`` firings of ``event``, ``amount`` each."""
+
+    event: Ident
+    max_times: int = Field(gt=0, le=10)
+    amount: int = Field(gt=0, le=3660)
+    unit: Unit | None = None
+    legal_basis: str | None = None
+
+
+class DeadlineSpec(_Model):
+    """A legal deadline: a budget on a pausable clock (DESIGN.md §3–§4)."""
+
+    label: str | None = None
+    when: str | None = None
+    starts_on: list[str] = Field(min_length=1)
+    stops_on: list[Ident] = Field(default_factory=list)
+    pauses_in: list[Ident] = Field(default_factory=list)
+    pause_policy: Literal["exclude", "restart"] = "exclude"
+    budget: Budget
+    variants: list[DeadlineVariant] = Field(default_factory=list)
+    extensions: Extension | None = None
+    warn_at: list[float] = Field(default_factory=lambda: [0.5, 0.8])
+    legal_basis: str = Field(min_length=1)
+    rules: list[DeadlineRule] = Field(default_factory=list)
+    on_due: Ident | None = None
+
+    @field_validator("warn_at")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        for fraction in value:
+            if not 0 < fraction < 1:
+                raise ValueError(f"warning fractions lie strictly between 0 and 1, got {fraction}")
+        return sorted(set(value))
+
+
+class WorkflowDefinition(_Model):
+    """A whole workflow: states, fields, transitions and deadlines."""
+
+    name: Ident
+    label: str = Field(min_length=1)
+    version: int = 1
+    description: str | None = None
+    initial: Ident
+    states: dict[Ident, StateSpec] = Field(min_length=1)
+    fields: dict[Ident, FieldSpec] = Field(default_factory=dict)
+    transitions: list[TransitionSpec] = Field(min_length=1)
+    deadlines: dict[Ident, DeadlineSpec] = Field(default_factory=dict)
+    confidential_parties: bool = False
+    reveal_roles: list[Ident] = Field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """The definition's identity: sha256 of its canonical JSON (comments and layout ignored)."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True,
+                               ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def events(self) -> list[str]:
+        """Event names in declaration order, without repeats."""
+        return list(dict.fromkeys(t.event for t in self.transitions))
+
+    def roles(self) -> set[str]:
+        """Every role named by a transition or allowed to reveal identities."""
+        return {r for t in self.transitions for r in t.roles} | set(self.reveal_roles)
+
+
+class Problem(BaseModel):
+    """A cross-check failure: ``loc`` is the path into the YAML document."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+def _sources(defn: WorkflowDefinition, transition: TransitionSpec) -> list[str]:
+    if transition.source == ["*"]:
+        return [s for s, spec in defn.states.items() if not spec.final]
+    return transition.source
+
+
+def check_definition(defn: WorkflowDefinition) -> list[Problem]:
+    """Cross checks of a parsed definition; an empty list means it is sound."""
+    return list(_problems(defn))
+
+
+def _problems(defn: WorkflowDefinition) -> Iterator[Problem]:
+    states, events = defn.states, set(defn.events())
+    if defn.initial not in states:
+        yield Problem(loc=("initial",), message=f"initial state {defn.initial!r} is not declared")
+    for i, t in enumerate(defn.transitions):
+        for source in t.source:
+            if source != "*" and source not in states:
+                yield Problem(loc=("transitions", i, "from"), message=f"unknown state {source!r}")
+            elif source != "*" and states[source].final:
+                yield Problem(loc=("transitions", i, "from"), message=f"state {source!r} is final")
+        if t.to != PREVIOUS and t.to not in states:
+            yield Problem(loc=("transitions", i, "to"), message=f"unknown state {t.to!r}")
+        for name in t.set:
+            if name not in defn.fields:
+                yield Problem(loc=("transitions", i, "set", name), message=f"unknown field {name!r}")
+    for name, dl in defn.deadlines.items():
+        yield from _deadline_problems(defn, name, dl, states, events)
+    yield from _reachability(defn)
+
+
+def _deadline_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec,
+                       states: dict[str, StateSpec], events: set[str]) -> Iterator[Problem]:
+    loc = ("deadlines", name)
+    for i, event in enumerate(dl.starts_on):
+        if event != OPENED and event not in events:
+            yield Problem(loc=(*loc, "starts_on", i), message=f"unknown event {event!r}")
+    for i, event in enumerate(dl.stops_on):
+        if event not in events:
+            yield Problem(loc=(*loc, "stops_on", i), message=f"unknown event {event!r}")
+    for i, state in enumerate(dl.pauses_in):
+        if state not in states:
+            yield Problem(loc=(*loc, "pauses_in", i), message=f"unknown state {state!r}")
+    if dl.on_due is not None and dl.on_due not in events:
+        yield Problem(loc=(*loc, "on_due"), message=f"unknown event {dl.on_due!r}")
+    ext = dl.extensions
+    if ext is not None:
+        if ext.event not in events:
+            yield Problem(loc=(*loc, "extensions", "event"), message=f"unknown event {ext.event!r}")
+        if ext.unit is not None and ext.unit != dl.budget.unit:
+            yield Problem(loc=(*loc, "extensions", "unit"),
+                          message=f"extension unit {ext.unit!r} differs from the budget's {dl.budget.unit!r}")
+    previous: date | None = None
+    for i, rule in enumerate(dl.rules):
+        if previous is not None and rule.effective_from <= previous:
+            yield Problem(loc=(*loc, "rules", i, "from"), message="rules must be in increasing `from` order")
+        previous = rule.effective_from
+        if rule.budget is None and rule.variants is None:
+            yield Problem(loc=(*loc, "rules", i), message="a rule needs a budget or variants")
+
+
+def _reachability(defn: WorkflowDefinition) -> Iterator[Problem]:
+    reached, frontier = {defn.initial}, [defn.initial]
+    while frontier:  # `@previous` returns only to states already reached, so it adds none
+        state = frontier.pop()
+        for t in defn.transitions:
+            if state in _sources(defn, t) and t.to != PREVIOUS and t.to not in reached:
+                reached.add(t.to)
+                frontier.append(t.to)
+    for name in defn.states:
+        if name not in reached:
+            yield Problem(loc=("states", name), message=f"state {name!r} is unreachable from {defn.initial!r}")
+    for i, t in enumerate(defn.transitions):
+        if not any(s in reached for s in _sources(defn, t)):
+            yield Problem(loc=("transitions", i), message=f"event {t.event!r} can never fire: no source state is reachable")

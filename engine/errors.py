@@ -1,0 +1,87 @@
+"""The one exception tree of kntc.
+
+::
+
+    KntcError                      every error kntc raises on purpose
+    ├── DefinitionError            a workflow YAML is wrong (message names file:line:column)
+    ├── ConfigError                config.yaml is wrong (message names the field)
+    ├── ValidationError            bad input to an API call (message names the field)
+    ├── NotAllowedError            an event refused: unknown, wrong state, wrong role, guard false
+    ├── ConflictError              a stale ``expected_version``: someone else changed the case
+    ├── NotFound (also LookupError) an unknown case id or workflow name
+    └── StorageError               the database refused or broke (wraps the driver's error)
+
+Each error's message is one line a clerk can act on. A call that raises changes nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "DefinitionError",
+    "KntcError",
+    "NotAllowedError",
+    "NotFound",
+    "StorageError",
+    "ValidationError",
+]
+
+
+class KntcError(Exception):
+    """Root of every error kntc raises on purpose."""
+
+
+class DefinitionError(KntcError):
+    """A workflow definition is invalid; the message starts with ``file:line:column``."""
+
+    def __init__(self, message: str, *, source: str = "<string>", line: int = 0, column: int = 0) -> None:
+        self.source, self.line, self.column = source, line, column
+        self.reason = message
+        super().__init__(f"{source}:{line}:{column}: {message}")
+
+
+class ConfigError(KntcError):
+    """The configuration is invalid; the message names the file and the field."""
+
+
+class ValidationError(KntcError, ValueError):
+    """Bad input to an API call; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class NotAllowedError(KntcError):
+    """An event that cannot fire now: the message names the state, the event and what is allowed."""
+
+    def __init__(self, *, case_id: str, state: str, event: str, reason: str, allowed: list[str]) -> None:
+        self.case_id, self.state, self.event, self.allowed = case_id, state, event, allowed
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"event {event!r} is not allowed on case {case_id} in state {state!r}: {reason} "
+            f"(allowed here: {allowed_text})"
+        )
+
+
+class ConflictError(KntcError):
+    """The case changed since the caller read it (optimistic concurrency on ``version``)."""
+
+    def __init__(self, case_id: str, expected: int, actual: int) -> None:
+        self.case_id, self.expected, self.actual = case_id, expected, actual
+        super().__init__(
+            f"case {case_id} is at version {actual}, not {expected}: reload it and try again"
+        )
+
+
+class NotFound(KntcError, LookupError):
+    """An unknown case id, workflow name or other identifier."""
+
+    def __init__(self, what: str, ident: str) -> None:
+        self.what, self.ident = what, ident
+        super().__init__(f"unknown {what}: {ident!r}")
+
+
+class StorageError(KntcError):
+    """The store failed; the driver's exception is the ``__cause__``."""

@@ -1,0 +1,67 @@
+"""Guards and conditions: CEL (Common Expression Language) compiled once at load.
+
+An expression sees four names: ``fields`` (the case's data fields, every declared one present),
+``payload`` (the event's payload fields), ``case`` (``state``, ``channel``, ``petitioner_count``,
+``kind``) and ``role`` (the acting role). CEL has no side effects and no loops, so a definition
+cannot run code. Compiling checks the syntax; :func:`compile_expression` also checks that every
+``fields.x`` / ``payload.x`` the expression reads is declared, so a typo is a load error, not a
+guard that is silently false at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+__all__ = ["CASE_ATTRIBUTES", "ROOTS", "Expression", "ExpressionError", "compile_expression"]
+
+ROOTS = frozenset({"fields", "payload", "case", "role"})
+CASE_ATTRIBUTES = frozenset({"state", "channel", "petitioner_count", "kind"})
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_MEMBER = re.compile(r"\b(fields|payload|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class ExpressionError(ValueError):
+    """An expression that does not compile or names something undeclared."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A compiled CEL expression; :meth:`evaluate` returns a bool."""
+
+    source: str
+    program: Any
+
+    def evaluate(self, context: Mapping[str, Any]) -> bool:
+        """Evaluate against ``context``; a non-bool result or a CEL error raises ExpressionError."""
+        try:
+            result = self.program.execute(dict(context))
+        except Exception as exc:  # the CEL core raises plain TypeError/KeyError/ValueError
+            raise ExpressionError(f"{self.source!r} failed: {exc}") from exc
+        if not isinstance(result, bool):
+            raise ExpressionError(f"{self.source!r} gave {result!r}, not true or false")
+        return result
+
+
+def compile_expression(source: str, *, fields: Iterable[str], payload: Iterable[str] = ()) -> Expression:
+    """Compile ``source``; raise :class:`ExpressionError` naming what is wrong."""
+    try:
+        program = cel.compile(source)
+    except Exception as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExpressionError(f"does not compile: {first_line}") from exc
+    unknown_roots = set(program.variables()) - ROOTS
+    if unknown_roots:
+        raise ExpressionError(
+            f"unknown name(s) {', '.join(sorted(unknown_roots))}; an expression may read "
+            f"{', '.join(sorted(ROOTS))}")
+    declared = {"fields": set(fields), "payload": set(payload), "case": set(CASE_ATTRIBUTES)}
+    for root, attribute in _MEMBER.findall(_STRING.sub("''", source)):
+        if attribute not in declared[root]:
+            known = ", ".join(sorted(declared[root])) or "none"
+            raise ExpressionError(f"unknown {root} name {attribute!r} (declared: {known})")
+    return Expression(source=source, program=program)

@@ -1,0 +1,71 @@
+"""Validation of API input: each mistake becomes a ValidationError naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import ValidationError as PydanticValidationError
+
+from engine.errors import ValidationError
+
+__all__ = ["CaseInput", "Party", "require_aware"]
+
+Channel = Literal["post", "reception", "portal", "forwarded"]
+#: Tolerance for a ``received_at`` slightly ahead of the engine's clock (clock skew of a portal).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class Party(BaseModel):
+    """A petitioner (complainant, denouncer, visitor): personal data, kept apart from the case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: StrictStr = Field(min_length=1, max_length=200)
+    id_number: StrictStr | None = Field(default=None, max_length=32)
+    address: StrictStr | None = Field(default=None, max_length=500)
+    phone: StrictStr | None = Field(default=None, max_length=32)
+    email: StrictStr | None = Field(default=None, max_length=200)
+
+
+class CaseInput(BaseModel):
+    """The common data of a new case, whatever its workflow."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    received_at: datetime
+    petitioners: list[Party]
+    respondent: StrictStr = Field(max_length=500)
+    subject: StrictStr = Field(min_length=1, max_length=500)
+    content: StrictStr = Field(default="", max_length=100_000)
+    channel: Channel
+
+    @classmethod
+    def parse(cls, *, received_at: datetime, petitioners: Sequence[Mapping[str, Any]], respondent: str,
+              subject: str, content: str, channel: str, now: datetime) -> CaseInput:
+        """Validate; naive or future ``received_at`` and every other mistake name their field."""
+        received = require_aware("received_at", received_at)
+        if received > now + FUTURE_TOLERANCE:
+            raise ValidationError("received_at", f"{received.isoformat()} is in the future")
+        if isinstance(petitioners, str | bytes) or not isinstance(petitioners, Sequence):
+            raise ValidationError("petitioners", "must be a list of {name, id_number, address}")
+        try:
+            return cls.model_validate({"received_at": received.astimezone(UTC), "petitioners": list(petitioners),
+                                       "respondent": respondent, "subject": subject, "content": content,
+                                       "channel": channel})
+        except PydanticValidationError as exc:
+            error = exc.errors()[0]
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
+            message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+            raise ValidationError(where or "case", message) from None
+
+
+def require_aware(name: str, value: object) -> datetime:
+    """Return ``value`` if it is a timezone-aware datetime, else raise ValidationError naming ``name``."""
+    if not isinstance(value, datetime):
+        raise ValidationError(name, f"must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(name, "is a naive datetime; give a timezone (e.g. +07:00)")
+    return value

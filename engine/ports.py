@@ -1,0 +1,113 @@
+"""The ports the engine needs: a clock and a store. Adapters implement them.
+
+A :class:`Store` hands out transactions. Every command of the engine is one write transaction:
+load, compute, write case + history + deadlines + feed, commit; an exception inside the ``with``
+rolls everything back, so a failed call changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine.model import CaseRecord, DeadlineState, Event, HistoryEntry, NewEvent
+
+__all__ = ["Clock", "Store", "Transaction"]
+
+
+class Clock(Protocol):
+    """Where "now" comes from: the system clock in production, ManualClock in tests."""
+
+    def now(self) -> datetime:
+        """An aware datetime."""
+        ...
+
+
+class Transaction(Protocol):
+    """One unit of work against the store."""
+
+    def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
+        """The case row, locked against other writers when ``for_update`` (PostgreSQL)."""
+        ...
+
+    def insert_case(self, case: CaseRecord, parties: Sequence[dict[str, Any]]) -> None:
+        """Insert a new case and its parties (petitioners), stored apart from the case row."""
+        ...
+
+    def update_case(self, case: CaseRecord, expected_version: int) -> bool:
+        """Write ``case`` if the stored version is ``expected_version``; False if it is not."""
+        ...
+
+    def get_deadlines(self, case_id: str) -> list[DeadlineState]:
+        """Every deadline ledger of the case."""
+        ...
+
+    def save_deadlines(self, inserted: Sequence[DeadlineState], updated: Sequence[DeadlineState]) -> None:
+        """Insert new ledgers and update changed ones."""
+        ...
+
+    def append_history(self, case_id: str, entry: HistoryEntry) -> None:
+        """Append one history row (never updated, never deleted)."""
+        ...
+
+    def append_events(self, events: Sequence[NewEvent]) -> list[int]:
+        """Append feed events; their ``seq`` grows in commit order. Returns the seqs given."""
+        ...
+
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:
+        """Up to ``limit`` deadlines with ``next_fire_at <= now``, earliest first, with their cases.
+
+        Rows are locked for this transaction; rows another transaction holds are skipped
+        (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has one writer at a time).
+        """
+        ...
+
+    def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
+        """Record that a rung fired; False if it had fired already (a unique key makes it so)."""
+        ...
+
+    def save_definition(self, content_hash: str, name: str, body: str) -> None:
+        """Store a definition by content hash (idempotent)."""
+        ...
+
+    def get_definition(self, content_hash: str) -> str | None:
+        """A stored definition's canonical JSON."""
+        ...
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        """The case's history in order."""
+        ...
+
+    def events(self, after: int, limit: int) -> list[Event]:
+        """Feed events with ``seq > after``, in order."""
+        ...
+
+    def iter_cases(self) -> Iterator[CaseRecord]:
+        """Every case (for audits and re-projection; not on a hot path)."""
+        ...
+
+    def open_deadlines(self) -> Iterator[DeadlineState]:
+        """Every deadline not yet met or missed-and-closed (for re-projection)."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A small key/value setting kept by the engine (e.g. the calendar fingerprint)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a key/value setting."""
+        ...
+
+
+class Store(Protocol):
+    """A factory of transactions."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction: serialised per case (and, on SQLite, globally)."""
+        ...
+
+    def reader(self) -> AbstractContextManager[Transaction]:
+        """A read-only transaction."""
+        ...

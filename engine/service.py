@@ -1,0 +1,352 @@
+"""The Engine facade: the use cases a portal, the CLI and the daemon call (DESIGN.md §2).
+
+Every command is one transaction of the store: load, check, compute, write case + history +
+deadlines + feed, commit. All checks run before the first write, and an exception rolls the
+transaction back, so a failed call changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from engine.calendar import BusinessCalendar
+from engine.deadlines import DeadlineKeeper
+from engine.definitions import OPENED, PREVIOUS
+from engine.errors import ConflictError, NotAllowedError, NotFound, ValidationError
+from engine.expressions import ExpressionError
+from engine.inputs import CaseInput, require_aware
+from engine.machines import CompiledTransition, CompiledWorkflow
+from engine.model import (
+    GENESIS,
+    Case,
+    CaseRecord,
+    DeadlineState,
+    Event,
+    HistoryEntry,
+    NewEvent,
+    TickReport,
+    chain_hash,
+)
+from engine.ports import Clock, Store, Transaction
+from engine.timers import run_tick
+
+__all__ = ["AuditReport", "Engine"]
+
+log = structlog.get_logger("kntc.engine")
+SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """Result of :meth:`Engine.verify_audit`: rows checked and the problems found."""
+
+    cases: int
+    rows: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Engine:
+    """The kntc engine. Build it with :func:`adapters.bootstrap.build`."""
+
+    def __init__(self, *, store: Store, workflows: Mapping[str, CompiledWorkflow],
+                 calendar: BusinessCalendar, clock: Clock,
+                 id_factory: Callable[[], str] | None = None, tick_batch: int = 500) -> None:
+        self.store = store
+        self.calendar = calendar
+        self.clock = clock
+        self.workflows = dict(workflows)
+        self._by_hash: dict[str, CompiledWorkflow] = {w.content_hash: w for w in workflows.values()}
+        self._keepers: dict[str, DeadlineKeeper] = {}
+        self._new_id = id_factory or (lambda: uuid.uuid4().hex)
+        self.tick_batch = tick_batch
+
+    # -- definitions --------------------------------------------------------------------------
+    def register_definitions(self) -> None:
+        """Store every loaded definition by content hash (idempotent)."""
+        with self.store.transaction() as tx:
+            for w in self.workflows.values():
+                tx.save_definition(w.content_hash, w.name, w.definition.model_dump_json(by_alias=True))
+
+    def workflow(self, name: str) -> CompiledWorkflow:
+        """The current version of a workflow; NotFound names the known ones."""
+        try:
+            return self.workflows[name]
+        except KeyError:
+            raise NotFound("workflow", f"{name} (known: {', '.join(sorted(self.workflows))})") from None
+
+    def workflow_of(self, tx: Transaction, record: CaseRecord) -> CompiledWorkflow:
+        """The (possibly older) workflow version a case runs on."""
+        compiled = self._by_hash.get(record.definition_hash)
+        if compiled is None:  # a case opened on an older version: compile that version once
+            from engine.definitions import WorkflowDefinition
+            from engine.machines import compile_workflow
+            body = tx.get_definition(record.definition_hash)
+            if body is None:
+                raise NotFound("definition", record.definition_hash)
+            compiled = compile_workflow(WorkflowDefinition.model_validate_json(body))
+            self._by_hash[record.definition_hash] = compiled
+        return compiled
+
+    def keeper(self, workflow: CompiledWorkflow) -> DeadlineKeeper:
+        """The deadline keeper of a workflow version (cached)."""
+        keeper = self._keepers.get(workflow.content_hash)
+        if keeper is None:
+            keeper = self._keepers[workflow.content_hash] = DeadlineKeeper(workflow, self.calendar)
+        return keeper
+
+    # -- commands -----------------------------------------------------------------------------
+    def open_case(self, workflow: str, *, received_at: datetime, petitioners: Sequence[Mapping[str, Any]],
+                  respondent: str, subject: str, content: str = "", channel: str = "post",
+                  fields: Mapping[str, Any] | None = None, actor: str = SYSTEM, role: str = SYSTEM) -> Case:
+        """Open a case of ``workflow`` and start the clocks that start on receipt."""
+        compiled = self.workflow(workflow)
+        now = self._now()
+        data = CaseInput.parse(received_at=received_at, petitioners=petitioners, respondent=respondent,
+                               subject=subject, content=content, channel=channel, now=now)
+        values = compiled.validate_fields(fields or {})
+        defn = compiled.definition
+        record = CaseRecord(
+            id=self._new_id(), kind=defn.name, definition_hash=compiled.content_hash, state=defn.initial,
+            previous_state=None, version=1, received_at=data.received_at, opened_at=now, updated_at=now,
+            channel=data.channel, subject=data.subject, respondent=data.respondent, content=data.content,
+            petitioner_count=len(data.petitioners), fields=values)
+        keeper = self.keeper(compiled)
+        changes = keeper.apply(case_id=record.id, event=OPENED, source=None, target=defn.initial, at=now,
+                               clock_start=data.received_at, existing=[], context=record.context({}, role),
+                               actor=actor, payload={})
+        entry = self._history(record, OPENED, None, defn.initial, actor, role, now, {})
+        record.history_head = entry.hash
+        with self.store.transaction() as tx:
+            tx.insert_case(record, [p.model_dump(exclude_none=True) for p in data.petitioners])
+            tx.append_history(record.id, entry)
+            tx.save_deadlines(changes.inserted, changes.updated)
+            tx.append_events([NewEvent("case.opened", record.id, now, {
+                "kind": record.kind, "state": record.state, "channel": record.channel,
+                "petitioner_count": record.petitioner_count}), *changes.events])
+        log.info("case_opened", case_id=record.id, workflow=record.kind, state=record.state)
+        return self._view(compiled, record, changes.inserted)
+
+    def fire(self, case_id: str, event: str, *, actor: str, role: str,
+             payload: Mapping[str, Any] | None = None, expected_version: int | None = None) -> Case:
+        """Fire ``event`` on a case as ``actor`` in ``role``; see DESIGN.md §2 for the errors."""
+        _require_text("actor", actor)
+        _require_text("role", role)
+        if expected_version is not None and (isinstance(expected_version, bool)
+                                             or not isinstance(expected_version, int)):
+            raise ValidationError("expected_version", "must be an integer")
+        now = self._now()
+        with self.store.transaction() as tx:
+            record = self._load(tx, case_id, for_update=True)
+            if expected_version is not None and expected_version != record.version:
+                raise ConflictError(case_id, expected_version, record.version)
+            compiled, deadlines = self.apply_event(tx, record, event, actor=actor, role=role,
+                                                   payload=payload or {}, now=now)
+        log.info("transition_applied", case_id=case_id, workflow=record.kind, event_name=event,
+                 state=record.state, version=record.version)
+        return self._view(compiled, record, deadlines)
+
+    def apply_event(self, tx: Transaction, record: CaseRecord, event: str, *, actor: str, role: str,
+                    payload: Mapping[str, Any], now: datetime) -> tuple[CompiledWorkflow, list[DeadlineState]]:
+        """Check and apply one event to a loaded case inside ``tx`` (used by fire and the daemon)."""
+        compiled = self.workflow_of(tx, record)
+        transition, clean = self._choose(compiled, record, event, role, payload)
+        source = record.state
+        target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
+        assert target is not None  # noqa: S101 - candidates() only yields @previous with a previous state
+        fields = dict(record.fields)
+        for name, value in transition.spec.set.items():
+            fields[name] = clean.get(value[9:]) if isinstance(value, str) and value.startswith("$payload.") else value
+        if transition.spec.set:
+            fields = compiled.validate_fields(fields)
+        existing = tx.get_deadlines(record.id)
+        updated = replace(record, state=target, previous_state=source, version=record.version + 1,
+                          updated_at=now, fields=fields)
+        changes = self.keeper(compiled).apply(
+            case_id=record.id, event=event, source=source, target=target, at=now, clock_start=now,
+            existing=existing, context=updated.context(clean, role), actor=actor, payload=clean)
+        entry = self._history(updated, event, source, target, actor, role, now, clean)
+        updated.history_head = entry.hash
+        if not tx.update_case(updated, record.version):
+            raise ConflictError(record.id, record.version, record.version + 1)
+        tx.append_history(record.id, entry)
+        tx.save_deadlines(changes.inserted, changes.updated)
+        tx.append_events([NewEvent("case.transitioned", record.id, now, {
+            "kind": record.kind, "event": event, "source": source, "target": target,
+            "version": updated.version, "role": role}), *changes.events])
+        for f in dataclass_fields(record):
+            setattr(record, f.name, getattr(updated, f.name))
+        by_name = {d.name: d for d in existing}
+        by_name.update({d.name: d for d in changes.inserted})
+        return compiled, list(by_name.values())
+
+    def _choose(self, compiled: CompiledWorkflow, record: CaseRecord, event: str, role: str,
+                payload: Mapping[str, Any]) -> tuple[CompiledTransition, dict[str, Any]]:
+        def refuse(reason: str) -> NotAllowedError:
+            return NotAllowedError(case_id=record.id, state=record.state, event=event, reason=reason,
+                                   allowed=self._allowed(compiled, record, role))
+        if event not in compiled.definition.events():
+            raise refuse(f"workflow {compiled.name!r} has no such event")
+        candidates = compiled.candidates(event, record.state, record.previous_state)
+        if not candidates:
+            raise refuse("it cannot fire in this state")
+        permitted = [c for c in candidates if role in c.spec.roles]
+        if not permitted:
+            roles = sorted({r for c in candidates for r in c.spec.roles})
+            raise refuse(f"role {role!r} may not fire it (roles: {', '.join(roles)})")
+        clean = permitted[0].validate_payload(payload)
+        for candidate in permitted:
+            if candidate.guard is None:
+                return candidate, clean
+            try:
+                if candidate.guard.evaluate(record.context(clean, role)):
+                    return candidate, clean
+            except ExpressionError as exc:
+                raise refuse(f"its condition could not be checked ({exc})") from None
+        raise refuse(f"its condition {permitted[-1].guard.source if permitted[-1].guard else ''!s} is false")
+
+    def _allowed(self, compiled: CompiledWorkflow, record: CaseRecord, role: str | None) -> list[str]:
+        allowed = []
+        for event in compiled.events_from(record.state):
+            for c in compiled.candidates(event, record.state, record.previous_state):
+                if role is not None and role not in c.spec.roles:
+                    continue
+                if role is None and c.spec.roles == [SYSTEM]:
+                    continue
+                try:
+                    ok = c.guard is None or c.guard.evaluate(record.context(_empty(c), role or ""))
+                except ExpressionError:
+                    ok = True  # depends on a payload the caller has not given yet
+                if ok:
+                    allowed.append(event)
+                    break
+        return allowed
+
+    # -- reads --------------------------------------------------------------------------------
+    def get(self, case_id: str) -> Case:
+        """The case with its deadlines (never a denouncer's identity)."""
+        with self.store.reader() as tx:
+            record = self._load(tx, case_id)
+            compiled = self.workflow_of(tx, record)
+            return self._view(compiled, record, tx.get_deadlines(case_id))
+
+    def allowed_events(self, case_id: str, role: str | None = None) -> list[str]:
+        """Events that ``role`` (any human role when None) may fire on the case now."""
+        with self.store.reader() as tx:
+            record = self._load(tx, case_id)
+            return self._allowed(self.workflow_of(tx, record), record, role)
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        """The case's history, oldest first."""
+        with self.store.reader() as tx:
+            self._load(tx, case_id)
+            return tx.history(case_id)
+
+    def events(self, after: int = 0, limit: int = 100) -> list[Event]:
+        """Feed events with ``seq > after``, oldest first, at most ``limit`` (1..10000)."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValidationError("after", "must be a non-negative integer")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise ValidationError("limit", "must be an integer from 1 to 10000")
+        with self.store.reader() as tx:
+            return tx.events(after, limit)
+
+    # -- time ---------------------------------------------------------------------------------
+    def tick(self, now: datetime | None = None, *, max_rungs: int = 100_000) -> TickReport:
+        """Fire every rung due at ``now`` (default: the clock), exactly once, in due order."""
+        moment = require_aware("now", now) if now is not None else self._now()
+        return run_tick(self, moment, max_rungs=max_rungs)
+
+    def reproject(self) -> int:
+        """Re-derive due dates and timers of every open deadline (after a calendar change)."""
+        changed = 0
+        with self.store.transaction() as tx:
+            cases: dict[str, CaseRecord] = {}
+            for state in list(tx.open_deadlines()):
+                record = cases.get(state.case_id) or self._load(tx, state.case_id)
+                cases[state.case_id] = record
+                before = (state.due_at, state.next_fire_at)
+                self.keeper(self.workflow_of(tx, record)).refresh(state, record.context({}, SYSTEM))
+                if before != (state.due_at, state.next_fire_at):
+                    tx.save_deadlines([], [state])
+                    changed += 1
+            tx.set_meta("calendar_fingerprint", self.calendar.fingerprint)
+        log.info("deadlines_reprojected", changed=changed)
+        return changed
+
+    def calendar_changed(self) -> bool:
+        """Whether the calendar differs from the one the stored timers were projected with."""
+        with self.store.reader() as tx:
+            stored = tx.get_meta("calendar_fingerprint")
+        return stored is not None and stored != self.calendar.fingerprint
+
+    # -- audit --------------------------------------------------------------------------------
+    def verify_audit(self) -> AuditReport:
+        """Recompute every case's history hash chain; report rows that do not match."""
+        problems: list[str] = []
+        cases = rows = 0
+        with self.store.reader() as tx:
+            for record in tx.iter_cases():
+                cases += 1
+                previous = GENESIS
+                for entry in tx.history(record.id):
+                    rows += 1
+                    expected = chain_hash(previous, record.id, entry.seq, entry.event, entry.source,
+                                          entry.target, entry.actor, entry.role, entry.at, entry.payload)
+                    if expected != entry.hash:
+                        problems.append(f"case {record.id} history #{entry.seq}: hash mismatch (row altered)")
+                    previous = entry.hash
+                if previous != record.history_head:
+                    problems.append(f"case {record.id}: history does not end at the case's head (rows removed)")
+        return AuditReport(cases, rows, tuple(problems))
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return require_aware("clock.now()", self.clock.now())
+
+    def _load(self, tx: Transaction, case_id: str, *, for_update: bool = False) -> CaseRecord:
+        if not isinstance(case_id, str) or not case_id:
+            raise ValidationError("case_id", "must be a non-empty string")
+        record = tx.get_case(case_id, for_update=for_update)
+        if record is None:
+            raise NotFound("case", case_id)
+        return record
+
+    @staticmethod
+    def _history(record: CaseRecord, event: str, source: str | None, target: str, actor: str, role: str,
+                 at: datetime, payload: dict[str, Any]) -> HistoryEntry:
+        digest = chain_hash(record.history_head, record.id, record.version, event, source, target,
+                            actor, role, at, payload)
+        return HistoryEntry(seq=record.version, event=event, source=source, target=target, actor=actor,
+                            role=role, at=at, payload=payload, hash=digest)
+
+    def _view(self, compiled: CompiledWorkflow, record: CaseRecord, deadlines: Sequence[DeadlineState]) -> Case:
+        keeper = self.keeper(compiled)
+        context = record.context({}, SYSTEM)
+        tz = self.calendar.timezone
+        return Case(
+            id=record.id, kind=record.kind, state=record.state, version=record.version,
+            received_at=record.received_at.astimezone(tz), opened_at=record.opened_at.astimezone(tz),
+            updated_at=record.updated_at.astimezone(tz), channel=record.channel, subject=record.subject,
+            respondent=record.respondent, petitioner_count=record.petitioner_count, fields=dict(record.fields),
+            deadlines={d.name: keeper.public(d, context) for d in deadlines if d.name in keeper.specs},
+            definition_hash=record.definition_hash, previous_state=record.previous_state)
+
+
+def _empty(transition: CompiledTransition) -> dict[str, Any]:
+    return dict.fromkeys(transition.spec.payload)
+
+
+def _require_text(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(name, "must be a non-empty string")
