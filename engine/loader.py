@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -22,7 +23,9 @@ from engine.definitions import WorkflowDefinition, check_definition
 from engine.errors import DefinitionError
 from engine.machines import CompiledWorkflow, ExpressionProblem, compile_workflow
 
-__all__ = ["load_directory", "load_file", "parse_definition"]
+__all__ = ["load_directory", "load_file", "locate", "parse_definition", "read_yaml", "validate_located"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_file(path: str | Path) -> CompiledWorkflow:
@@ -58,8 +61,8 @@ def load_files(paths: Iterable[str | Path]) -> dict[str, CompiledWorkflow]:
     return loaded
 
 
-def parse_definition(text: str, *, source: str = "<string>") -> CompiledWorkflow:
-    """Parse YAML ``text`` into a compiled workflow, or raise :class:`DefinitionError`."""
+def read_yaml(text: str, *, source: str, what: str) -> CommentedMap:
+    """Parse YAML into a line-aware mapping; raise DefinitionError at the broken spot."""
     yaml = YAML(typ="rt", pure=True)
     try:
         document = yaml.load(text)
@@ -69,31 +72,42 @@ def parse_definition(text: str, *, source: str = "<string>") -> CompiledWorkflow
         raise DefinitionError(f"broken YAML: {exc.problem or exc.context}", source=source,
                               line=line, column=column) from None
     if not isinstance(document, CommentedMap):
-        raise DefinitionError("a workflow file is a mapping (name:, states:, transitions:, ...)",
-                              source=source, line=1, column=1)
+        raise DefinitionError(f"{what} is a YAML mapping", source=source, line=1, column=1)
+    return document
+
+
+def validate_located(model: type[M], document: CommentedMap, *, source: str) -> M:
+    """Validate ``document`` with a pydantic ``model``; the error names file:line:column."""
     try:
-        definition = WorkflowDefinition.model_validate(_plain(document))
+        return model.model_validate(plain(document))
     except PydanticValidationError as exc:
         errors = exc.errors()  # an unknown key explains more than the "missing" it causes
         error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(error["loc"])
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        raise _located(document, loc, f"{'.'.join(map(str, loc)) or 'document'}: {message}", source) from None
+        raise locate(document, loc, f"{'.'.join(map(str, loc)) or 'document'}: {message}", source) from None
+
+
+def parse_definition(text: str, *, source: str = "<string>") -> CompiledWorkflow:
+    """Parse YAML ``text`` into a compiled workflow, or raise :class:`DefinitionError`."""
+    document = read_yaml(text, source=source, what="a workflow file (name:, states:, transitions:, ...)")
+    definition = validate_located(WorkflowDefinition, document, source=source)
     problems = check_definition(definition)
     if problems:
         first = problems[0]
-        raise _located(document, first.loc, first.message, source)
+        raise locate(document, first.loc, first.message, source)
     try:
         return compile_workflow(definition)
     except ExpressionProblem as exc:
-        raise _located(document, exc.loc, str(exc), source) from None
+        raise locate(document, exc.loc, str(exc), source) from None
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
+    """ruamel's round-trip nodes as plain dicts, lists and scalars."""
     if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, CommentedSeq | list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     if isinstance(node, datetime):
         return node
     if isinstance(node, date):
@@ -101,8 +115,8 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _located(document: CommentedMap, loc: tuple[Any, ...], message: str, source: str) -> DefinitionError:
-    """Walk ``loc`` into the YAML tree as far as it goes and take that node's position."""
+def locate(document: CommentedMap, loc: tuple[Any, ...], message: str, source: str) -> DefinitionError:
+    """An error at ``loc``: walk ``loc`` into the YAML tree as far as it goes and take that node's position."""
     line, column = 1, 1
     node: Any = document
     for part in loc:

@@ -1,0 +1,169 @@
+"""The schema: SQLAlchemy Core tables (no ORM mapping; the engine's records stay plain)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = [
+    "cases",
+    "deadlines",
+    "definitions",
+    "events",
+    "feed_counter",
+    "fired_rungs",
+    "history",
+    "meta",
+    "metadata",
+    "outbox_cursors",
+    "parties",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored in UTC (SQLite keeps naive UTC text; PostgreSQL timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json: Any = JSON().with_variant(JSONB(), "postgresql")
+Id = String(64)
+
+metadata = MetaData()
+
+definitions = Table(
+    "kntc_definitions", metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=True),
+)
+
+cases = Table(
+    "kntc_cases", metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("definition_hash", String(64), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("previous_state", String(64)),
+    Column("version", Integer, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("respondent", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("petitioner_count", Integer, nullable=False),
+    Column("fields", Json, nullable=False),
+    Column("history_head", String(64), nullable=False),
+    Index("ix_kntc_cases_kind_state", "kind", "state"),
+)
+
+parties = Table(
+    "kntc_parties", metadata,
+    Column("case_id", Id, primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("data", Json, nullable=False),
+)
+
+history = Table(
+    "kntc_history", metadata,
+    Column("case_id", Id, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("event", String(64), nullable=False),
+    Column("source", String(64)),
+    Column("target", String(64), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+events = Table(
+    "kntc_events", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("type", String(64), nullable=False),
+    Column("case_id", Id),
+    Column("at", UTCDateTime, nullable=False),
+    Column("data", Json, nullable=False),
+)
+
+feed_counter = Table(
+    "kntc_feed_counter", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+deadlines = Table(
+    "kntc_deadlines", metadata,
+    Column("case_id", Id, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("pauses", Json, nullable=False),
+    Column("extensions", Integer, nullable=False),
+    Column("extra", Integer, nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("next_rung", Integer, nullable=False),
+    Column("next_fire_at", UTCDateTime),
+    Column("due_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+)
+# The daemon's sweep reads only pending timers: a partial index keeps it independent of the
+# number of cases (DESIGN.md §9).
+Index("ix_kntc_deadlines_next_fire_at", deadlines.c.next_fire_at,
+      postgresql_where=deadlines.c.next_fire_at.is_not(None),
+      sqlite_where=deadlines.c.next_fire_at.is_not(None))
+
+fired_rungs = Table(
+    "kntc_fired_rungs", metadata,
+    Column("case_id", Id, primary_key=True),
+    Column("deadline", String(64), primary_key=True),
+    Column("cycle", Integer, primary_key=True),
+    Column("rung", Integer, primary_key=True),
+    Column("fired_at", UTCDateTime, nullable=False),
+)
+
+meta = Table(
+    "kntc_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+outbox_cursors = Table(
+    "kntc_outbox_cursors", metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
