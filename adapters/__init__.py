@@ -1,1 +1,4 @@
-"""kntc's adapters: all I/O (SQL store, CLI, daemon, notifications, bootstrap). Imports ``engine``, never the reverse."""
+"""kntc's adapters: all I/O (SQL store, CLI, daemon, notifications, bootstrap).
+
+Imports ``engine``, never the reverse.
+"""

@@ -258,4 +258,5 @@ def _reachability(defn: WorkflowDefinition) -> Iterator[Problem]:
             yield Problem(loc=("states", name), message=f"state {name!r} is unreachable from {defn.initial!r}")
     for i, t in enumerate(defn.transitions):
         if not any(s in reached for s in _sources(defn, t)):
-            yield Problem(loc=("transitions", i), message=f"event {t.event!r} can never fire: no source state is reachable")
+            yield Problem(loc=("transitions", i),
+                          message=f"event {t.event!r} can never fire: no source state is reachable")

@@ -69,8 +69,9 @@ class CompiledWorkflow:
         """Transitions of ``event`` out of ``state`` in declaration order (guards not yet checked)."""
         found: list[CompiledTransition] = []
         for t in self.machine.get_transitions(trigger=event, source=state):
-            for compiled in self.transitions.get((event, state, t.dest), []):
-                if compiled.spec.to == PREVIOUS and t.dest != previous_state:
+            dest = str(t.dest)
+            for compiled in self.transitions.get((event, state, dest), []):
+                if compiled.spec.to == PREVIOUS and dest != previous_state:
                     continue
                 found.append(compiled)
         return sorted(found, key=lambda c: c.index)

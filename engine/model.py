@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 __all__ = [
@@ -174,6 +174,6 @@ class NewEvent:
 def chain_hash(previous: str, case_id: str, seq: int, event: str, source: str | None, target: str,
                actor: str, role: str, at: datetime, payload: dict[str, Any]) -> str:
     """The hash of a history row: sha256 over the previous row's hash and this row's content."""
-    body = json.dumps([previous, case_id, seq, event, source, target, actor, role, at.isoformat(), payload],
-                      sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    row = [previous, case_id, seq, event, source, target, actor, role, at.astimezone(UTC).isoformat(), payload]
+    body = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()

@@ -92,6 +92,14 @@ class Transaction(Protocol):
         """Every deadline not yet met or missed-and-closed (for re-projection)."""
         ...
 
+    def outbox_cursor(self, channel: str) -> int:
+        """The last feed seq a channel has delivered (0 for a new channel)."""
+        ...
+
+    def set_outbox_cursor(self, channel: str, seq: int) -> None:
+        """Record that a channel delivered every event up to ``seq``."""
+        ...
+
     def get_meta(self, key: str) -> str | None:
         """A small key/value setting kept by the engine (e.g. the calendar fingerprint)."""
         ...

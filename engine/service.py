@@ -163,7 +163,7 @@ class Engine:
         transition, clean = self._choose(compiled, record, event, role, payload)
         source = record.state
         target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
-        assert target is not None  # noqa: S101 - candidates() only yields @previous with a previous state
+        assert target is not None
         fields = dict(record.fields)
         for name, value in transition.spec.set.items():
             fields[name] = clean.get(value[9:]) if isinstance(value, str) and value.startswith("$payload.") else value
@@ -289,6 +289,25 @@ class Engine:
         with self.store.reader() as tx:
             stored = tx.get_meta("calendar_fingerprint")
         return stored is not None and stored != self.calendar.fingerprint
+
+    def dispatch(self, channel: str, deliver: Callable[[Event], None], *, limit: int = 500) -> int:
+        """Deliver feed events a channel has not delivered yet, in order; returns how many.
+
+        At-least-once: the channel's cursor moves after ``deliver`` returns, so an event whose
+        delivery raised is delivered again on the next call.
+        """
+        with self.store.reader() as tx:
+            pending = tx.events(tx.outbox_cursor(channel), limit)
+        delivered = 0
+        try:
+            for event in pending:
+                deliver(event)
+                delivered += 1
+        finally:
+            if delivered:
+                with self.store.transaction() as tx:
+                    tx.set_outbox_cursor(channel, pending[delivered - 1].seq)
+        return delivered
 
     # -- audit --------------------------------------------------------------------------------
     def verify_audit(self) -> AuditReport:

@@ -61,6 +61,7 @@ class _Data:
     fired: set[tuple[str, str, int, int]] = field(default_factory=set)
     definitions: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    cursors: dict[str, int] = field(default_factory=dict)
 
 
 class _MemoryTransaction:
@@ -132,6 +133,12 @@ class _MemoryTransaction:
     def open_deadlines(self) -> Iterator[DeadlineState]:
         return iter([replace(d) for d in self.d.deadlines.values() if d.closed_at is None])
 
+    def outbox_cursor(self, channel: str) -> int:
+        return self.d.cursors.get(channel, 0)
+
+    def set_outbox_cursor(self, channel: str, seq: int) -> None:
+        self.d.cursors[channel] = seq
+
     def get_meta(self, key: str) -> str | None:
         return self.d.meta.get(key)
 
@@ -174,9 +181,10 @@ _CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}
 def memory_engine(clock: ManualClock, *, workflows_dir: str | Path = "workflows",
                   calendar: BusinessCalendar | None = None) -> Engine:
     """An Engine on a fresh MemoryStore with the workflows of ``workflows_dir``."""
+    from datetime import date
+
     from engine.calendar import DayOverride
     from engine.loader import load_directory
-    from datetime import date
 
     if calendar is None:
         key = ("default",)

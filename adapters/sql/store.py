@@ -187,6 +187,15 @@ class SqlTransaction:
         stmt = select(t.definitions.c.body).where(t.definitions.c.hash == content_hash)
         return self.conn.execute(stmt).scalar_one_or_none()
 
+    def outbox_cursor(self, channel: str) -> int:
+        stmt = select(t.outbox_cursors.c.last_seq).where(t.outbox_cursors.c.channel == channel)
+        return int(self.conn.execute(stmt).scalar_one_or_none() or 0)
+
+    def set_outbox_cursor(self, channel: str, seq: int) -> None:
+        stmt = update(t.outbox_cursors).where(t.outbox_cursors.c.channel == channel).values(last_seq=seq)
+        if self.conn.execute(stmt).rowcount == 0:
+            self.conn.execute(insert(t.outbox_cursors), [{"channel": channel, "last_seq": seq}])
+
     def get_meta(self, key: str) -> str | None:
         return self.conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar_one_or_none()
 

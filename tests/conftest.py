@@ -1,0 +1,88 @@
+"""Shared fixtures: a manual clock, and engines over each store (memory, SQLite, PostgreSQL).
+
+PostgreSQL tests run when ``KNTC_TEST_DATABASE_URL`` points at a reachable server (CI sets it);
+each test gets a schema of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import structlog
+
+from adapters.config import Settings
+from engine.testing import ManualClock, memory_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.pop("KNTC_DATABASE_URL", None)  # tests choose their database explicitly
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock at Monday 2 March 2026, 09:00 in Hà Nội."""
+    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The shipped config.yaml."""
+    from adapters.config import load_settings
+    return load_settings(ROOT / "config.yaml")
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL test server, or None (with the reason in :data:`PG_SKIP_REASON`)."""
+    return os.environ.get("KNTC_TEST_DATABASE_URL")
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip locally; in CI (KNTC_REQUIRE_POSTGRES=1) a missing server is a failure."""
+    if os.environ.get("KNTC_REQUIRE_POSTGRES"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL whose connections use a fresh schema of their own (dropped afterwards)."""
+    base = postgres_url()
+    if not base:
+        _skip_or_fail("PostgreSQL tests need KNTC_TEST_DATABASE_URL (CI sets it; e.g. "
+                    "postgresql://postgres@127.0.0.1:5432/test)")
+    import psycopg
+    schema = f"kntc_t_{uuid.uuid4().hex[:12]}"
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')  # schema name is generated above, not user input
+    except psycopg.OperationalError as exc:
+        _skip_or_fail(f"PostgreSQL at KNTC_TEST_DATABASE_URL is not reachable: {str(exc).splitlines()[0]}")
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, clock: ManualClock, settings: Settings, tmp_path: Path):
+    """An Engine with the shipped workflows over each store."""
+    if request.param == "memory":
+        return memory_engine(clock, workflows_dir=ROOT / "workflows")
+    from adapters.bootstrap import build
+    if request.param == "sqlite":
+        return build(settings, database_url=f"sqlite:///{tmp_path / 'kntc.db'}", clock=clock)
+    url = request.getfixturevalue("pg_url")
+    return build(settings, database_url=url, clock=clock)
