@@ -143,7 +143,7 @@ def final_states_reached(w: CompiledWorkflow, starts_on: list[str], stops_on: li
 
     def steps(pair: tuple[str, str | None], skip: list[str]) -> list[tuple[str, tuple[str, str | None]]]:
         state, previous = pair
-        return [(event, (previous if c.spec.to == PREVIOUS else c.spec.to, state))  # type: ignore[misc]
+        return [(event, (previous if c.spec.to == PREVIOUS else c.spec.to, state))
                 for event in w.events_from(state) if event not in skip
                 for c in w.candidates(event, state, previous)]
 
@@ -563,13 +563,20 @@ class TestDenunciationWalks:
         assert walk.state == "verifying"
 
     def test_refusals(self) -> None:
-        """Conclusion only from verification, by a head; no withdrawal after the conclusion."""
+        """Conclusion only from verification, by a head, once notified; closing only once sent."""
         walk = Walk("denunciation")
         assert walk.refused("conclude", "director") == "state"
+        unnotified = Walk("denunciation").run(("start_check", "clerk"), ("accept", "inspector"),
+                                              ("start_verification", "inspector"))
+        assert unnotified.refused("conclude", "director") == "guard"  # LTC Điều 29 k3 first
         walk = self.accepted()
         assert walk.refused("conclude", "inspector") == "role"
         walk.run(("conclude", "director"))
         assert walk.refused("withdraw", "clerk") == "state"
+        walk.run(("act", "director"))
+        assert walk.refused("close", "inspector") == "guard"  # the conclusion is sent first
+        walk.run(("send_conclusion", "clerk"), ("close", "inspector"))
+        assert walk.final
         assert walk.refused("suspend", "director", **REASON) == "state"
 
 
