@@ -85,14 +85,14 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def parse_now(value: str | None, tz: str = "Asia/Ho_Chi_Minh") -> datetime | None:
+def parse_now(value: str | None, tz: str = "Asia/Ho_Chi_Minh", *, option: str = "--now") -> datetime | None:
     """ISO 8601 with or without offset (without: local time of the configured zone)."""
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError("--now", f"{value!r} is not an ISO 8601 date-time (e.g. 2026-03-15T08:00)") from None
+        raise ValidationError(option, f"{value!r} is not an ISO 8601 date-time (e.g. 2026-03-15T08:00)") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(tz))
 
 
@@ -161,7 +161,7 @@ def case_open(
 ) -> None:
     """Open a case."""
     eng = _engine()
-    received = parse_now(received_at) or eng.clock.now()
+    received = parse_now(received_at, option="--received-at") or eng.clock.now()
     case = eng.open_case(workflow, received_at=received, petitioners=[{"name": n} for n in petitioner or []],
                          respondent=respondent, subject=subject, content=content, channel=channel,
                          fields=_json_option("--fields", fields))

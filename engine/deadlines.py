@@ -60,6 +60,7 @@ class DeadlineChanges:
     inserted: list[DeadlineState] = field(default_factory=list)
     updated: list[DeadlineState] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
+    projections: dict[str, Projection] = field(default_factory=dict)
 
 
 class DeadlineKeeper:
@@ -69,28 +70,52 @@ class DeadlineKeeper:
         self.workflow = workflow
         self.calendar = calendar
         self.specs: dict[str, DeadlineSpec] = dict(workflow.definition.deadlines)
+        self._budgets: dict[tuple[Any, ...], tuple[Budget, str]] = {}
+        self._moments: dict[tuple[Any, ...], tuple[date | None, tuple[datetime | None, ...]]] = {}
 
     # -- projection ---------------------------------------------------------------------------
     def budget(self, spec: DeadlineSpec, state: DeadlineState,
                context: Mapping[str, Any]) -> tuple[int, Literal["calendar", "working"], str]:
         """The budget in force (amount including extensions), its unit and legal basis."""
+        rule_index = next((i for i in range(len(spec.rules) - 1, -1, -1)
+                           if spec.rules[i].effective_from <= state.start_date), -1)
+        key = _cache_key(state.name, rule_index, context)
+        found = self._budgets.get(key) if key is not None else None
+        if found is None:
+            found = self._choose_budget(spec, rule_index, context)
+            if key is not None:
+                if len(self._budgets) > 4096:
+                    self._budgets.clear()
+                self._budgets[key] = found
+        chosen, basis = found
+        return chosen.amount + state.extra, chosen.unit, basis
+
+    def _choose_budget(self, spec: DeadlineSpec, rule_index: int,
+                       context: Mapping[str, Any]) -> tuple[Budget, str]:
         budget, variants, basis = spec.budget, spec.variants, spec.legal_basis
-        for rule in reversed(spec.rules):
-            if rule.effective_from <= state.start_date:
-                budget = rule.budget or budget
-                variants = rule.variants if rule.variants is not None else variants
-                basis = rule.legal_basis
-                break
-        chosen: Budget = budget
+        if rule_index >= 0:
+            rule = spec.rules[rule_index]
+            budget = rule.budget or budget
+            variants = rule.variants if rule.variants is not None else variants
+            basis = rule.legal_basis
         for variant in variants:
             if self.workflow.conditions[variant.when].evaluate(context):
-                chosen, basis = variant.budget, variant.legal_basis or basis
-                break
-        return chosen.amount + state.extra, chosen.unit, basis
+                return variant.budget, variant.legal_basis or basis
+        return budget, basis
 
     def project(self, spec: DeadlineSpec, state: DeadlineState, context: Mapping[str, Any]) -> Projection:
         """Due date, due moment and warning moments of ``state`` under the current calendar."""
         amount, unit, basis = self.budget(spec, state, context)
+        key = (amount, unit, state.start_date, tuple(state.pauses), tuple(spec.warn_at))
+        found = self._moments.get(key)
+        if found is None:
+            if len(self._moments) > 8192:
+                self._moments.clear()
+            found = self._moments[key] = self._moments_of(spec, state, amount, unit)
+        return Projection(amount, unit, basis, found[0], found[1])
+
+    def _moments_of(self, spec: DeadlineSpec, state: DeadlineState, amount: int,
+                    unit: Literal["calendar", "working"]) -> tuple[date | None, tuple[datetime | None, ...]]:
         cal, pauses = self.calendar, state.pauses
         rungs: list[datetime | None] = []
         for fraction in spec.warn_at:
@@ -99,7 +124,7 @@ class DeadlineKeeper:
             rungs.append(cal.end_of_day(day) if day is not None else None)
         due = cal.due_date(state.start_date, amount, unit, pauses)
         rungs.append(cal.end_of_day(due) if due is not None else None)
-        return Projection(amount, unit, basis, due, tuple(rungs))
+        return due, tuple(rungs)
 
     def next_rung(self, state: DeadlineState, projection: Projection) -> tuple[int, datetime | None]:
         """The next rung to fire and its moment (None while paused or when all have fired)."""
@@ -119,10 +144,11 @@ class DeadlineKeeper:
         state.next_fire_at = self.next_rung(state, projection)[1]
         return projection
 
-    def public(self, state: DeadlineState, context: Mapping[str, Any]) -> Deadline:
-        """The portal's view of a deadline."""
+    def public(self, state: DeadlineState, context: Mapping[str, Any],
+               projection: Projection | None = None) -> Deadline:
+        """The portal's view of a deadline (``projection`` if the caller has it already)."""
         spec = self.specs[state.name]
-        p = self.project(spec, state, context)
+        p = projection or self.project(spec, state, context)
         tz = self.calendar.timezone
         return Deadline(
             name=state.name, label=spec.label, status=state.status,
@@ -144,13 +170,16 @@ class DeadlineKeeper:
         changes = DeadlineChanges()
         ledgers = {d.name: d for d in existing}
         today = self.calendar.local_date(at)
+        final = self.workflow.definition.states[target].final
         for name, spec in self.specs.items():
             state = ledgers.get(name)
             touched = False
             if state is not None and state.open:
-                touched |= self._stop(spec, state, event, at, changes, context)
-                touched |= self._extend(spec, state, event, source or "", at, actor, payload, changes)
-                touched |= self._pause_or_resume(spec, state, source, target, today)
+                if final or event in spec.stops_on:
+                    touched = self._stop(state, at)
+                else:
+                    touched = (self._extend(spec, state, event, source or "", at, actor, payload, changes)
+                               | self._pause_or_resume(spec, state, source, target, today))
             if event in spec.starts_on and (state is None or not state.open) and self._applies(spec, context):
                 fresh = DeadlineState(case_id=case_id, name=name, status="running", started_at=clock_start,
                                       start_date=self.calendar.local_date(clock_start))
@@ -165,7 +194,7 @@ class DeadlineKeeper:
                     changes.inserted.append(state)
             if state is not None and state.open:
                 before = (state.due_at, state.next_fire_at)
-                self.refresh(state, context)
+                changes.projections[name] = self.refresh(state, context)
                 touched |= before != (state.due_at, state.next_fire_at)
             if touched and state is not None and state not in changes.inserted:
                 changes.updated.append(state)
@@ -175,10 +204,8 @@ class DeadlineKeeper:
         return spec.when is None or self.workflow.conditions[spec.when].evaluate(context)
 
     @staticmethod
-    def _stop(spec: DeadlineSpec, state: DeadlineState, event: str, at: datetime,
-              changes: DeadlineChanges, context: Mapping[str, Any]) -> bool:
-        if event not in spec.stops_on:
-            return False
+    def _stop(state: DeadlineState, at: datetime) -> bool:
+        """Meet the deadline (or leave it missed); a case reaching a final state stops every clock."""
         if state.status != "missed":
             state.status = "met"
         state.closed_at, state.next_fire_at = at, None
@@ -225,3 +252,13 @@ class DeadlineKeeper:
     def clock_start(event: str, at: datetime, received_at: datetime) -> datetime:
         """When a clock started by ``event`` starts: the date of receipt for ``opened``."""
         return received_at if event == OPENED else at
+
+
+def _cache_key(name: str, rule_index: int, context: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable key of what a variant condition can read (fields and case); None if unhashable."""
+    try:
+        key = (name, rule_index, tuple(sorted(context["fields"].items())), tuple(sorted(context["case"].items())))
+        hash(key)
+    except TypeError:
+        return None
+    return key

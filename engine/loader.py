@@ -9,6 +9,7 @@ Nothing is executed: no ``yaml.load``, no tags that construct objects.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -121,7 +122,8 @@ def locate(document: CommentedMap, loc: tuple[Any, ...], message: str, source: s
     node: Any = document
     for part in loc:
         if isinstance(node, CommentedMap) and part in node:
-            line, column = node.lc.key(part)[0] + 1, node.lc.key(part)[1] + 1
+            with suppress(KeyError):  # a key brought in by a YAML merge (<<: *anchor) has no position
+                line, column = node.lc.key(part)[0] + 1, node.lc.key(part)[1] + 1
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             line, column = node.lc.item(part)[0] + 1, node.lc.item(part)[1] + 1

@@ -47,6 +47,8 @@ class CompiledTransition:
 
     def validate_payload(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Return the payload with declared fields typed; raise ValidationError naming the field."""
+        if not payload and not self.spec.payload:
+            return {}
         return _validate(self.payload_model, payload, prefix="payload")
 
 
@@ -60,6 +62,7 @@ class CompiledWorkflow:
     fields_model: type[BaseModel]
     transitions: dict[tuple[str, str, str], list[CompiledTransition]]
     conditions: dict[str, Expression] = field(default_factory=dict)
+    event_names: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -114,7 +117,7 @@ def compile_workflow(defn: WorkflowDefinition) -> CompiledWorkflow:
                                                     variant.when, field_names, {})
     return CompiledWorkflow(definition=defn, content_hash=defn.content_hash(), machine=machine,
                             fields_model=_model(f"{defn.name}_fields", defn.fields),
-                            transitions=table, conditions=conditions)
+                            transitions=table, conditions=conditions, event_names=frozenset(defn.events()))
 
 
 def _edges(defn: WorkflowDefinition, spec: TransitionSpec) -> Iterator[tuple[str, str]]:

@@ -27,6 +27,8 @@ __all__ = [
 
 DeadlineStatus = Literal["running", "paused", "met", "missed"]
 GENESIS = "0" * 64
+# built once: json.dumps with arguments builds a new encoder on every call
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,5 +177,5 @@ def chain_hash(previous: str, case_id: str, seq: int, event: str, source: str | 
                actor: str, role: str, at: datetime, payload: dict[str, Any]) -> str:
     """The hash of a history row: sha256 over the previous row's hash and this row's content."""
     row = [previous, case_id, seq, event, source, target, actor, role, at.astimezone(UTC).isoformat(), payload]
-    body = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    body = _CANONICAL(row)
     return hashlib.sha256(body.encode()).hexdigest()

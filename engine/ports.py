@@ -36,8 +36,12 @@ class Transaction(Protocol):
         """Insert a new case and its parties (petitioners), stored apart from the case row."""
         ...
 
-    def update_case(self, case: CaseRecord, expected_version: int) -> bool:
-        """Write ``case`` if the stored version is ``expected_version``; False if it is not."""
+    def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
+        """Write ``case`` if the stored version is ``expected_version``; False if it is not.
+
+        ``fields_changed=False`` promises that only state, previous state, version, update time
+        and history head differ from the stored row (the store may write just those).
+        """
         ...
 
     def get_deadlines(self, case_id: str) -> list[DeadlineState]:

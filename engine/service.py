@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from engine.calendar import BusinessCalendar
-from engine.deadlines import DeadlineKeeper
+from engine.deadlines import DeadlineKeeper, Projection
 from engine.definitions import OPENED, PREVIOUS
 from engine.errors import ConflictError, NotAllowedError, NotFound, ValidationError
 from engine.expressions import ExpressionError
@@ -135,7 +135,7 @@ class Engine:
                 "kind": record.kind, "state": record.state, "channel": record.channel,
                 "petitioner_count": record.petitioner_count}), *changes.events])
         log.info("case_opened", case_id=record.id, workflow=record.kind, state=record.state)
-        return self._view(compiled, record, changes.inserted)
+        return self._view(compiled, record, changes.inserted, changes.projections)
 
     def fire(self, case_id: str, event: str, *, actor: str, role: str,
              payload: Mapping[str, Any] | None = None, expected_version: int | None = None) -> Case:
@@ -150,14 +150,15 @@ class Engine:
             record = self._load(tx, case_id, for_update=True)
             if expected_version is not None and expected_version != record.version:
                 raise ConflictError(case_id, expected_version, record.version)
-            compiled, deadlines = self.apply_event(tx, record, event, actor=actor, role=role,
-                                                   payload=payload or {}, now=now)
+            compiled, deadlines, projections = self.apply_event(tx, record, event, actor=actor, role=role,
+                                                                payload=payload or {}, now=now)
         log.info("transition_applied", case_id=case_id, workflow=record.kind, event_name=event,
                  state=record.state, version=record.version)
-        return self._view(compiled, record, deadlines)
+        return self._view(compiled, record, deadlines, projections)
 
     def apply_event(self, tx: Transaction, record: CaseRecord, event: str, *, actor: str, role: str,
-                    payload: Mapping[str, Any], now: datetime) -> tuple[CompiledWorkflow, list[DeadlineState]]:
+                    payload: Mapping[str, Any], now: datetime
+                    ) -> tuple[CompiledWorkflow, list[DeadlineState], dict[str, Projection]]:
         """Check and apply one event to a loaded case inside ``tx`` (used by fire and the daemon)."""
         compiled = self.workflow_of(tx, record)
         transition, clean = self._choose(compiled, record, event, role, payload)
@@ -170,14 +171,15 @@ class Engine:
         if transition.spec.set:
             fields = compiled.validate_fields(fields)
         existing = tx.get_deadlines(record.id)
-        updated = replace(record, state=target, previous_state=source, version=record.version + 1,
+        previous = record.previous_state if target == source else source  # a self-loop keeps the way back
+        updated = replace(record, state=target, previous_state=previous, version=record.version + 1,
                           updated_at=now, fields=fields)
         changes = self.keeper(compiled).apply(
             case_id=record.id, event=event, source=source, target=target, at=now, clock_start=now,
             existing=existing, context=updated.context(clean, role), actor=actor, payload=clean)
         entry = self._history(updated, event, source, target, actor, role, now, clean)
         updated.history_head = entry.hash
-        if not tx.update_case(updated, record.version):
+        if not tx.update_case(updated, record.version, fields_changed=fields != record.fields):
             raise ConflictError(record.id, record.version, record.version + 1)
         tx.append_history(record.id, entry)
         tx.save_deadlines(changes.inserted, changes.updated)
@@ -188,14 +190,14 @@ class Engine:
             setattr(record, f.name, getattr(updated, f.name))
         by_name = {d.name: d for d in existing}
         by_name.update({d.name: d for d in changes.inserted})
-        return compiled, list(by_name.values())
+        return compiled, list(by_name.values()), changes.projections
 
     def _choose(self, compiled: CompiledWorkflow, record: CaseRecord, event: str, role: str,
                 payload: Mapping[str, Any]) -> tuple[CompiledTransition, dict[str, Any]]:
         def refuse(reason: str) -> NotAllowedError:
             return NotAllowedError(case_id=record.id, state=record.state, event=event, reason=reason,
                                    allowed=self._allowed(compiled, record, role))
-        if event not in compiled.definition.events():
+        if event not in compiled.event_names:
             raise refuse(f"workflow {compiled.name!r} has no such event")
         candidates = compiled.candidates(event, record.state, record.previous_state)
         if not candidates:
@@ -349,7 +351,8 @@ class Engine:
         return HistoryEntry(seq=record.version, event=event, source=source, target=target, actor=actor,
                             role=role, at=at, payload=payload, hash=digest)
 
-    def _view(self, compiled: CompiledWorkflow, record: CaseRecord, deadlines: Sequence[DeadlineState]) -> Case:
+    def _view(self, compiled: CompiledWorkflow, record: CaseRecord, deadlines: Sequence[DeadlineState],
+              projections: Mapping[str, Projection] | None = None) -> Case:
         keeper = self.keeper(compiled)
         context = record.context({}, SYSTEM)
         tz = self.calendar.timezone
@@ -358,7 +361,8 @@ class Engine:
             received_at=record.received_at.astimezone(tz), opened_at=record.opened_at.astimezone(tz),
             updated_at=record.updated_at.astimezone(tz), channel=record.channel, subject=record.subject,
             respondent=record.respondent, petitioner_count=record.petitioner_count, fields=dict(record.fields),
-            deadlines={d.name: keeper.public(d, context) for d in deadlines if d.name in keeper.specs},
+            deadlines={d.name: keeper.public(d, context, (projections or {}).get(d.name))
+                       for d in deadlines if d.name in keeper.specs},
             definition_hash=record.definition_hash, previous_state=record.previous_state)
 
 

@@ -78,7 +78,7 @@ class _MemoryTransaction:
         self.d.cases[case.id] = replace(case)
         self.d.parties[case.id] = [dict(p) for p in parties]
 
-    def update_case(self, case: CaseRecord, expected_version: int) -> bool:
+    def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
         stored = self.d.cases.get(case.id)
         if stored is None or stored.version != expected_version:
             return False

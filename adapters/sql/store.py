@@ -1,25 +1,28 @@
-"""The store port on SQLAlchemy Core: SQLite (file, WAL, one writer) and PostgreSQL.
+"""The store port over SQLite (file, WAL, one writer) and PostgreSQL.
 
-Statements are built once (module level, with ``bindparam``) so a command spends its time in
-the database, not in building SQL. Every write transaction on SQLite starts with
-``BEGIN IMMEDIATE`` (one writer at a time, so several daemons serialise); on PostgreSQL the case
-row is locked ``FOR UPDATE`` and due timers are claimed ``FOR UPDATE SKIP LOCKED``.
+SQLAlchemy Core describes the schema and builds every statement once (module level, with
+``bindparam``); each is compiled once per dialect and executed straight on the pooled DBAPI
+cursor. A command then spends its time in the database: going through SQLAlchemy's execution
+layer cost ~10x the driver's own time per statement here (see ``bench/RESULTS.md``).
 
-The event feed's ``seq`` comes from a counter row updated in the same transaction: the row lock
-is held until commit, so seqs become visible in increasing order and a portal polling with a
-cursor never skips an event that commits late.
+Transactions: SQLite writers start with ``BEGIN IMMEDIATE`` (one writer at a time, so several
+daemons serialise); on PostgreSQL the case row is locked ``FOR UPDATE`` and due timers are
+claimed ``FOR UPDATE SKIP LOCKED``. The event feed's ``seq`` comes from a counter row updated in
+the same transaction: its row lock is held until commit, so seqs become visible in increasing
+order and a portal polling with a cursor never skips an event that commits late.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.sql import ClauseElement
 
 from adapters.sql import tables as t
 from engine.errors import StorageError, ValidationError
@@ -27,46 +30,77 @@ from engine.model import CaseRecord, DeadlineState, Event, HistoryEntry, NewEven
 
 __all__ = ["SqlStore", "SqlTransaction", "make_sql_engine"]
 
-_CASE_COLUMNS = [c.name for c in t.cases.c]
-_DEADLINE_COLUMNS = [c.name for c in t.deadlines.c]
-_GET_CASE = select(t.cases).where(t.cases.c.id == bindparam("case_id"))
-_GET_CASE_LOCKED = _GET_CASE.with_for_update()
-_UPDATE_CASE = (
-    update(t.cases)
+# one encoder for all: json.dumps with arguments builds a new encoder on every call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_CASE = [c.name for c in t.cases.c]
+_DEADLINE = [c.name for c in t.deadlines.c]
+_HISTORY_COLS = [c.name for c in t.history.c]
+_EVENT_COLS = [c.name for c in t.events.c]
+
+_STATEMENTS: dict[str, Any] = {
+    "get_case": select(t.cases).where(t.cases.c.id == bindparam("case_id")),
+    "get_case_locked": select(t.cases).where(t.cases.c.id == bindparam("case_id")).with_for_update(),
+    "insert_case": insert(t.cases).values({c: bindparam(c) for c in _CASE}),
+    "update_case": update(t.cases)
     .where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_expected"))
-    .values({c: bindparam(c) for c in _CASE_COLUMNS if c != "id"})
-)
-_GET_DEADLINES = select(t.deadlines).where(t.deadlines.c.case_id == bindparam("case_id"))
-_UPDATE_DEADLINE = (
-    update(t.deadlines)
+    .values({c: bindparam(c) for c in _CASE if c != "id"}),
+    "update_case_state": update(t.cases)
+    .where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_expected"))
+    .values({c: bindparam(c) for c in ("state", "previous_state", "version", "updated_at", "history_head")}),
+    "insert_party": insert(t.parties).values(case_id=bindparam("case_id"), idx=bindparam("idx"),
+                                             data=bindparam("data")),
+    "get_deadlines": select(t.deadlines).where(t.deadlines.c.case_id == bindparam("case_id")),
+    "insert_deadline": insert(t.deadlines).values({c: bindparam(c) for c in _DEADLINE}),
+    "update_deadline": update(t.deadlines)
     .where(t.deadlines.c.case_id == bindparam("b_case_id"), t.deadlines.c.name == bindparam("b_name"))
-    .values({c: bindparam(c) for c in _DEADLINE_COLUMNS if c not in ("case_id", "name")})
-)
-_NEXT_SEQ = (
-    update(t.feed_counter).where(t.feed_counter.c.id == 1)
-    .values(last_seq=t.feed_counter.c.last_seq + bindparam("n")).returning(t.feed_counter.c.last_seq)
-)
-_HISTORY = select(t.history).where(t.history.c.case_id == bindparam("case_id")).order_by(t.history.c.seq)
-_EVENTS = (select(t.events).where(t.events.c.seq > bindparam("after"))
-           .order_by(t.events.c.seq).limit(bindparam("limit")))
-_DUE = (
-    select(t.deadlines, t.cases)
-    .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
+    .values({c: bindparam(c) for c in _DEADLINE if c not in ("case_id", "name")}),
+    "open_deadlines": select(t.deadlines).where(t.deadlines.c.closed_at.is_(None)),
+    "insert_history": insert(t.history).values({c: bindparam(c) for c in _HISTORY_COLS}),
+    "history": select(t.history).where(t.history.c.case_id == bindparam("case_id")).order_by(t.history.c.seq),
+    "next_seq": update(t.feed_counter).where(t.feed_counter.c.id == 1)
+    .values(last_seq=t.feed_counter.c.last_seq + bindparam("n")).returning(t.feed_counter.c.last_seq),
+    "insert_event": insert(t.events).values({c: bindparam(c) for c in _EVENT_COLS}),
+    # SQLite has one writer at a time, so its rowid order is commit order: no counter needed
+    "insert_event_rowid": insert(t.events).values({c: bindparam(c) for c in _EVENT_COLS if c != "seq"}),
+    "events": select(t.events).where(t.events.c.seq > bindparam("after"))
+    .order_by(t.events.c.seq).limit(bindparam("limit")),
+    "due": select(t.deadlines, t.cases).join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
     .where(t.deadlines.c.next_fire_at.is_not(None), t.deadlines.c.next_fire_at <= bindparam("now"))
-    .order_by(t.deadlines.c.next_fire_at)
-    .limit(bindparam("limit"))
-)
-_DUE_LOCKED = _DUE.with_for_update(of=[t.deadlines, t.cases], skip_locked=True)
+    .order_by(t.deadlines.c.next_fire_at).limit(bindparam("limit")),
+    "iter_cases": select(t.cases).order_by(t.cases.c.id),
+    "get_definition": select(t.definitions.c.body).where(t.definitions.c.hash == bindparam("hash")),
+    "insert_definition": insert(t.definitions).values(hash=bindparam("hash"), name=bindparam("name"),
+                                                      body=bindparam("body"), stored_at=bindparam("stored_at")),
+    "get_meta": select(t.meta.c.value).where(t.meta.c.key == bindparam("key")),
+    "update_meta": update(t.meta).where(t.meta.c.key == bindparam("key")).values(value=bindparam("value")),
+    "insert_meta": insert(t.meta).values(key=bindparam("key"), value=bindparam("value")),
+    "get_cursor": select(t.outbox_cursors.c.last_seq).where(t.outbox_cursors.c.channel == bindparam("channel")),
+    "update_cursor": update(t.outbox_cursors).where(t.outbox_cursors.c.channel == bindparam("channel"))
+    .values(last_seq=bindparam("seq")),
+    "insert_cursor": insert(t.outbox_cursors).values(channel=bindparam("channel"), last_seq=bindparam("seq")),
+    "counter": select(t.feed_counter.c.id),
+    "insert_counter": insert(t.feed_counter).values(id=1, last_seq=0),
+}
+_DUE_LOCKED = _STATEMENTS["due"].with_for_update(of=[t.deadlines, t.cases], skip_locked=True)
+
+
+def _mark_fired(dialect: str) -> ClauseElement:
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return ins(t.fired_rungs).values(case_id=bindparam("case_id"), deadline=bindparam("deadline"),
+                                     cycle=bindparam("cycle"), rung=bindparam("rung"),
+                                     fired_at=bindparam("fired_at")).on_conflict_do_nothing()
 
 
 def make_sql_engine(url: str, *, echo: bool = False) -> Engine:
-    """A SQLAlchemy engine set up for kntc (SQLite: WAL, ``BEGIN IMMEDIATE`` for writers)."""
+    """A SQLAlchemy engine (pool, dialect) set up for kntc; SQLite runs in WAL mode."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        # kntc ends every transaction itself (COMMIT or ROLLBACK), so the pool need not reset on return
+        engine = create_engine(url, echo=echo, pool_reset_on_return=None,
+                               connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            dbapi_connection.isolation_level = None  # kntc issues BEGIN IMMEDIATE / COMMIT itself
             cursor = dbapi_connection.cursor()
             if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -75,9 +109,8 @@ def make_sql_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Connection) -> None:
-            readonly = conn.get_execution_options().get("kntc_readonly", False)
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        def _sqlite_begin(conn: Any) -> None:  # for SQLAlchemy-level transactions (migrations)
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -85,176 +118,290 @@ def make_sql_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
-class SqlTransaction:
-    """One transaction on a connection (implements :class:`engine.ports.Transaction`)."""
+class _Compiled:
+    """A statement compiled for one dialect, with its parameter order."""
 
-    def __init__(self, conn: Connection, *, postgres: bool) -> None:
-        self.conn = conn
+    __slots__ = ("defaults", "named", "names", "sql")
+
+    def __init__(self, stmt: ClauseElement, engine: Engine) -> None:
+        compiled = stmt.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self.named = engine.dialect.paramstyle in ("named", "pyformat")
+        self.names = tuple(compiled.positiontup or ()) if not self.named else ()
+        # literals in the statement (``id == 1``) become parameters with their value as default
+        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        if self.defaults:
+            values = {**self.defaults, **values}
+        return values if self.named else tuple(values[n] for n in self.names)
+
+
+class _Codec:
+    """Python values <-> driver values, per column kind (datetime, date, JSON)."""
+
+    def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
+        if postgres:
+            from psycopg.types.json import Jsonb
+            self._jsonb = Jsonb
+
+    def dt_in(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value if self.postgres else value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    def dt_out(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def json_in(self, value: Any) -> Any:
+        return self._jsonb(value) if self.postgres else _ENCODE(value)
+
+    def json_out(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str | bytes) else value
+
+    def date_in(self, value: date) -> Any:
+        return value if self.postgres else value.isoformat()
+
+    def date_out(self, value: Any) -> date:
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+class SqlTransaction:
+    """One transaction on a pooled DBAPI connection (implements :class:`engine.ports.Transaction`)."""
+
+    def __init__(self, store: SqlStore, cursor: Any) -> None:
+        self.store = store
+        self.cur = cursor
+        self.c = store.codec
+
+    def _run(self, name: str, values: Mapping[str, Any] | None = None) -> Any:
+        stmt = self.store.compiled[name]
+        self.cur.execute(stmt.sql, stmt.params(values or {}))
+        return self.cur
+
+    def _run_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        stmt = self.store.compiled[name]
+        self.cur.executemany(stmt.sql, [stmt.params(r) for r in rows])
 
     # cases --------------------------------------------------------------------------------
     def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
-        stmt = _GET_CASE_LOCKED if for_update and self.postgres else _GET_CASE
-        row = self.conn.execute(stmt, {"case_id": case_id}).first()
-        return _case(row._mapping) if row is not None else None
+        name = "get_case_locked" if for_update and self.store.postgres else "get_case"
+        row = self._run(name, {"case_id": case_id}).fetchone()
+        return self._case(row) if row is not None else None
 
     def insert_case(self, case: CaseRecord, parties: Sequence[dict[str, Any]]) -> None:
         try:
-            self.conn.execute(insert(t.cases), [_case_row(case)])
-        except IntegrityError:
+            self._run("insert_case", self._case_row(case))
+        except self.store.dbapi.IntegrityError:
             raise ValidationError("case_id", f"{case.id} exists already") from None
         if parties:
-            self.conn.execute(insert(t.parties), [{"case_id": case.id, "idx": i, "data": p}
-                                                  for i, p in enumerate(parties)])
+            self._run_many("insert_party", [{"case_id": case.id, "idx": i, "data": self.c.json_in(p)}
+                                            for i, p in enumerate(parties)])
 
-    def update_case(self, case: CaseRecord, expected_version: int) -> bool:
-        row = _case_row(case)
-        params = {**{k: v for k, v in row.items() if k != "id"}, "b_id": case.id, "b_expected": expected_version}
-        return self.conn.execute(_UPDATE_CASE, params).rowcount == 1
+    def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
+        if not fields_changed:  # the common transition: only the state moves (less to encode and write)
+            row = {"state": case.state, "previous_state": case.previous_state, "version": case.version,
+                   "updated_at": self.c.dt_in(case.updated_at), "history_head": case.history_head,
+                   "b_id": case.id, "b_expected": expected_version}
+            return bool(self._run("update_case_state", row).rowcount == 1)
+        row = self._case_row(case)
+        row["b_id"], row["b_expected"] = row.pop("id"), expected_version
+        return bool(self._run("update_case", row).rowcount == 1)
+
+    def iter_cases(self) -> Iterator[CaseRecord]:
+        return iter([self._case(r) for r in self._run("iter_cases").fetchall()])
 
     # deadlines ----------------------------------------------------------------------------
     def get_deadlines(self, case_id: str) -> list[DeadlineState]:
-        return [_deadline(r._mapping) for r in self.conn.execute(_GET_DEADLINES, {"case_id": case_id})]
+        return [self._deadline(r) for r in self._run("get_deadlines", {"case_id": case_id}).fetchall()]
 
     def save_deadlines(self, inserted: Sequence[DeadlineState], updated: Sequence[DeadlineState]) -> None:
         if inserted:
-            self.conn.execute(insert(t.deadlines), [_deadline_row(d) for d in inserted])
-        if updated:
-            rows = []
-            for d in updated:
-                row = _deadline_row(d)
-                row["b_case_id"], row["b_name"] = row.pop("case_id"), row.pop("name")
-                rows.append(row)
-            self.conn.execute(_UPDATE_DEADLINE, rows)
-
-    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:
-        stmt = _DUE_LOCKED if self.postgres else _DUE
-        out = []
-        for row in self.conn.execute(stmt, {"now": now, "limit": limit}):
-            m = row._mapping
-            out.append((_case({c: m[t.cases.c[c]] for c in _CASE_COLUMNS}),
-                        _deadline({c: m[t.deadlines.c[c]] for c in _DEADLINE_COLUMNS})))
-        return out
-
-    def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
-        dialect_insert = postgresql.insert if self.postgres else sqlite.insert
-        stmt = dialect_insert(t.fired_rungs).values(case_id=case_id, deadline=deadline, cycle=cycle,
-                                                    rung=rung, fired_at=at).on_conflict_do_nothing()
-        return self.conn.execute(stmt).rowcount == 1
+            self._run_many("insert_deadline", [self._deadline_row(d) for d in inserted])
+        for d in updated:
+            row = self._deadline_row(d)
+            row["b_case_id"], row["b_name"] = row.pop("case_id"), row.pop("name")
+            self._run("update_deadline", row)
 
     def open_deadlines(self) -> Iterator[DeadlineState]:
-        stmt = select(t.deadlines).where(t.deadlines.c.closed_at.is_(None))
-        return iter([_deadline(r._mapping) for r in self.conn.execute(stmt)])
+        return iter([self._deadline(r) for r in self._run("open_deadlines").fetchall()])
+
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:
+        name = "due_locked" if self.store.postgres else "due"
+        split = len(_DEADLINE)
+        return [(self._case(r[split:]), self._deadline(r[:split]))
+                for r in self._run(name, {"now": self.c.dt_in(now), "limit": limit}).fetchall()]
+
+    def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
+        cur = self._run("mark_fired", {"case_id": case_id, "deadline": deadline, "cycle": cycle, "rung": rung,
+                                       "fired_at": self.c.dt_in(at)})
+        return bool(cur.rowcount == 1)
 
     # history and feed ---------------------------------------------------------------------
     def append_history(self, case_id: str, entry: HistoryEntry) -> None:
-        self.conn.execute(insert(t.history), [{
+        self._run("insert_history", {
             "case_id": case_id, "seq": entry.seq, "event": entry.event, "source": entry.source,
-            "target": entry.target, "actor": entry.actor, "role": entry.role, "at": entry.at,
-            "payload": entry.payload, "hash": entry.hash}])
+            "target": entry.target, "actor": entry.actor, "role": entry.role, "at": self.c.dt_in(entry.at),
+            "payload": self.c.json_in(entry.payload), "hash": entry.hash})
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        out = []
+        for r in self._run("history", {"case_id": case_id}).fetchall():
+            m = dict(zip(_HISTORY_COLS, r, strict=True))
+            out.append(HistoryEntry(seq=m["seq"], event=m["event"], source=m["source"], target=m["target"],
+                                    actor=m["actor"], role=m["role"], at=self.c.dt_out(m["at"]),  # type: ignore[arg-type]
+                                    payload=self.c.json_out(m["payload"]), hash=m["hash"]))
+        return out
 
     def append_events(self, events: Sequence[NewEvent]) -> list[int]:
         if not events:
             return []
-        last = self.conn.execute(_NEXT_SEQ, {"n": len(events)}).scalar_one()
+        if not self.store.postgres:
+            seqs = []
+            for e in events:
+                self._run("insert_event_rowid", {"type": e.type, "case_id": e.case_id, "at": self.c.dt_in(e.at),
+                                                 "data": self.c.json_in(e.data)})
+                seqs.append(int(self.cur.lastrowid))
+            return seqs
+        last = int(self._run("next_seq", {"n": len(events)}).fetchone()[0])
         first = last - len(events) + 1
-        self.conn.execute(insert(t.events), [
-            {"seq": first + i, "type": e.type, "case_id": e.case_id, "at": e.at, "data": e.data}
-            for i, e in enumerate(events)])
+        self._run_many("insert_event", [
+            {"seq": first + i, "type": e.type, "case_id": e.case_id, "at": self.c.dt_in(e.at),
+             "data": self.c.json_in(e.data)} for i, e in enumerate(events)])
         return list(range(first, last + 1))
 
-    def history(self, case_id: str) -> list[HistoryEntry]:
-        return [HistoryEntry(seq=r.seq, event=r.event, source=r.source, target=r.target, actor=r.actor,
-                             role=r.role, at=r.at, payload=r.payload, hash=r.hash)
-                for r in self.conn.execute(_HISTORY, {"case_id": case_id})]
-
     def events(self, after: int, limit: int) -> list[Event]:
-        return [Event(seq=r.seq, type=r.type, case_id=r.case_id, at=r.at, data=r.data)
-                for r in self.conn.execute(_EVENTS, {"after": after, "limit": limit})]
+        return [Event(seq=r[0], type=r[1], case_id=r[2], at=self.c.dt_out(r[3]),  # type: ignore[arg-type]
+                      data=self.c.json_out(r[4]))
+                for r in self._run("events", {"after": after, "limit": limit}).fetchall()]
 
-    def iter_cases(self) -> Iterator[CaseRecord]:
-        for row in self.conn.execute(select(t.cases).order_by(t.cases.c.id)):
-            yield _case(row._mapping)
+    def outbox_cursor(self, channel: str) -> int:
+        row = self._run("get_cursor", {"channel": channel}).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_outbox_cursor(self, channel: str, seq: int) -> None:
+        if self._run("update_cursor", {"channel": channel, "seq": seq}).rowcount == 0:
+            self._run("insert_cursor", {"channel": channel, "seq": seq})
 
     # definitions and settings ---------------------------------------------------------------
     def save_definition(self, content_hash: str, name: str, body: str) -> None:
-        exists = self.conn.execute(select(t.definitions.c.hash).where(t.definitions.c.hash == content_hash))
-        if exists.first() is None:
-            self.conn.execute(insert(t.definitions), [{"hash": content_hash, "name": name, "body": body,
-                                                       "stored_at": datetime.now(UTC)}])
+        if self.get_definition(content_hash) is None:
+            self._run("insert_definition", {"hash": content_hash, "name": name, "body": body, "stored_at": None})
 
     def get_definition(self, content_hash: str) -> str | None:
-        stmt = select(t.definitions.c.body).where(t.definitions.c.hash == content_hash)
-        return self.conn.execute(stmt).scalar_one_or_none()
-
-    def outbox_cursor(self, channel: str) -> int:
-        stmt = select(t.outbox_cursors.c.last_seq).where(t.outbox_cursors.c.channel == channel)
-        return int(self.conn.execute(stmt).scalar_one_or_none() or 0)
-
-    def set_outbox_cursor(self, channel: str, seq: int) -> None:
-        stmt = update(t.outbox_cursors).where(t.outbox_cursors.c.channel == channel).values(last_seq=seq)
-        if self.conn.execute(stmt).rowcount == 0:
-            self.conn.execute(insert(t.outbox_cursors), [{"channel": channel, "last_seq": seq}])
+        row = self._run("get_definition", {"hash": content_hash}).fetchone()
+        return row[0] if row else None
 
     def get_meta(self, key: str) -> str | None:
-        return self.conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar_one_or_none()
+        row = self._run("get_meta", {"key": key}).fetchone()
+        return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        if self.conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value)).rowcount == 0:
-            self.conn.execute(insert(t.meta), [{"key": key, "value": value}])
+        if self._run("update_meta", {"key": key, "value": value}).rowcount == 0:
+            self._run("insert_meta", {"key": key, "value": value})
+
+    # row mapping ----------------------------------------------------------------------------
+    def _case_row(self, case: CaseRecord) -> dict[str, Any]:
+        c = self.c
+        row = {name: getattr(case, name) for name in _CASE}
+        row["received_at"], row["opened_at"] = c.dt_in(case.received_at), c.dt_in(case.opened_at)
+        row["updated_at"], row["fields"] = c.dt_in(case.updated_at), c.json_in(case.fields)
+        return row
+
+    def _case(self, row: Sequence[Any]) -> CaseRecord:
+        m = dict(zip(_CASE, row, strict=True))
+        c = self.c
+        m["received_at"], m["opened_at"] = c.dt_out(m["received_at"]), c.dt_out(m["opened_at"])
+        m["updated_at"], m["fields"] = c.dt_out(m["updated_at"]), c.json_out(m["fields"])
+        return CaseRecord(**m)
+
+    def _deadline_row(self, d: DeadlineState) -> dict[str, Any]:
+        c = self.c
+        row = {name: getattr(d, name) for name in _DEADLINE}
+        for name in ("started_at", "next_fire_at", "due_at", "closed_at"):
+            row[name] = c.dt_in(row[name])
+        row["start_date"] = c.date_in(d.start_date)
+        row["pauses"] = c.json_in([[p.isoformat(), r.isoformat() if r else None] for p, r in d.pauses])
+        return row
+
+    def _deadline(self, row: Sequence[Any]) -> DeadlineState:
+        c = self.c
+        m = dict(zip(_DEADLINE, row, strict=True))
+        for name in ("started_at", "next_fire_at", "due_at", "closed_at"):
+            m[name] = c.dt_out(m[name])
+        m["start_date"] = c.date_out(m["start_date"])
+        m["pauses"] = [(date.fromisoformat(p), date.fromisoformat(r) if r else None)
+                       for p, r in c.json_out(m["pauses"])]
+        return DeadlineState(**m)
 
 
 class SqlStore:
-    """The store port over a SQLAlchemy engine."""
+    """The store port over a SQLAlchemy engine's pool and dialect."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
+        self.dbapi: Any = engine.dialect.dbapi
+        self.codec = _Codec(self.postgres)
+        self.compiled = {name: _Compiled(stmt, engine) for name, stmt in _STATEMENTS.items()}
+        self.compiled["due_locked"] = _Compiled(_DUE_LOCKED, engine)
+        self.compiled["mark_fired"] = _Compiled(_mark_fired(engine.dialect.name), engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         """A write transaction; commits on success, rolls back on any exception."""
-        with self._guard(), self.engine.connect() as conn, conn.begin():
-            yield SqlTransaction(conn, postgres=self.postgres)
+        with self._session(write=True) as tx:
+            yield tx
 
     @contextmanager
     def reader(self) -> Iterator[SqlTransaction]:
         """A read-only transaction (no writer lock on SQLite)."""
-        with self._guard(), self.engine.connect() as conn:
-            conn = conn.execution_options(kntc_readonly=True)
-            with conn.begin():
-                yield SqlTransaction(conn, postgres=self.postgres)
+        with self._session(write=False) as tx:
+            yield tx
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
+    def _session(self, *, write: bool) -> Iterator[SqlTransaction]:
         try:
-            yield
-        except (DBAPIError, SQLAlchemyError) as exc:
-            first = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
-            raise StorageError(f"database error: {first}") from exc
+            raw = self.engine.raw_connection()
+        except Exception as exc:
+            raise StorageError(f"cannot connect to the database: {_first_line(exc)}") from exc
+        cursor = raw.cursor()
+        try:
+            if not self.postgres:
+                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield SqlTransaction(self, cursor)
+            if write:
+                raw.commit() if self.postgres else cursor.execute("COMMIT")
+            else:
+                raw.rollback() if self.postgres else cursor.execute("ROLLBACK")
+        except self.dbapi.Error as exc:
+            _rollback(raw, cursor, self.postgres)
+            raise StorageError(f"database error: {_first_line(exc)}") from exc
+        except BaseException:
+            _rollback(raw, cursor, self.postgres)
+            raise
+        finally:
+            cursor.close()
+            raw.close()  # back to the pool
 
     def ensure_feed_counter(self) -> None:
-        """Create the feed counter row if missing (migrations do it; this repairs)."""
+        """Create the feed counter row if missing (the migration does it; this repairs)."""
         with self.transaction() as tx:
-            if tx.conn.execute(select(t.feed_counter.c.id)).first() is None:
-                tx.conn.execute(insert(t.feed_counter), [{"id": 1, "last_seq": 0}])
+            if tx._run("counter").fetchone() is None:
+                tx._run("insert_counter")
 
 
-def _case_row(case: CaseRecord) -> dict[str, Any]:
-    return {c: getattr(case, c) for c in _CASE_COLUMNS}
+def _rollback(raw: Any, cursor: Any, postgres: bool) -> None:
+    with suppress(Exception):  # the connection may be gone; the pool discards it
+        raw.rollback() if postgres else cursor.execute("ROLLBACK")
 
 
-def _case(m: Any) -> CaseRecord:
-    return CaseRecord(**{c: m[c] for c in _CASE_COLUMNS})
-
-
-def _deadline_row(d: DeadlineState) -> dict[str, Any]:
-    row = {c: getattr(d, c) for c in _DEADLINE_COLUMNS}
-    row["pauses"] = [[p.isoformat(), r.isoformat() if r else None] for p, r in d.pauses]
-    return row
-
-
-def _deadline(m: Any) -> DeadlineState:
-    row = {c: m[c] for c in _DEADLINE_COLUMNS}
-    row["pauses"] = [(date.fromisoformat(p), date.fromisoformat(r) if r else None) for p, r in row["pauses"]]
-    return DeadlineState(**row)
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -112,7 +112,8 @@ history = Table(
 
 events = Table(
     "kntc_events", metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    # PostgreSQL: seq comes from kntc_feed_counter; SQLite: the rowid (one writer, commit order)
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("type", String(64), nullable=False),
     Column("case_id", Id),
     Column("at", UTCDateTime, nullable=False),
