@@ -34,8 +34,7 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
                     tick_batch=settings.escalation.batch_size)
     engine.register_definitions()
-    if engine.calendar_changed():
-        engine.reproject()
+    engine.sync_calendar()
     return engine
 
 

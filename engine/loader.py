@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from engine.definitions import WorkflowDefinition, check_definition
@@ -62,9 +63,17 @@ def load_files(paths: Iterable[str | Path]) -> dict[str, CompiledWorkflow]:
     return loaded
 
 
+class _Constructor(RoundTripConstructor):
+    """Dates stay text here so that pydantic parses them and an impossible date gets a line number."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
 def read_yaml(text: str, *, source: str, what: str) -> CommentedMap:
     """Parse YAML into a line-aware mapping; raise DefinitionError at the broken spot."""
     yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _Constructor
     try:
         document = yaml.load(text)
     except MarkedYAMLError as exc:

@@ -286,11 +286,20 @@ class Engine:
         log.info("deadlines_reprojected", changed=changed)
         return changed
 
-    def calendar_changed(self) -> bool:
-        """Whether the calendar differs from the one the stored timers were projected with."""
+    def sync_calendar(self) -> int:
+        """Re-project open deadlines if the calendar changed since they were projected.
+
+        Returns how many deadlines moved (0 when the calendar is the one already recorded).
+        """
         with self.store.reader() as tx:
             stored = tx.get_meta("calendar_fingerprint")
-        return stored is not None and stored != self.calendar.fingerprint
+        if stored == self.calendar.fingerprint:
+            return 0
+        if stored is None:  # a new database: record the calendar its timers are projected with
+            with self.store.transaction() as tx:
+                tx.set_meta("calendar_fingerprint", self.calendar.fingerprint)
+            return 0
+        return self.reproject()
 
     def dispatch(self, channel: str, deliver: Callable[[Event], None], *, limit: int = 500) -> int:
         """Deliver feed events a channel has not delivered yet, in order; returns how many.
