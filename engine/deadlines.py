@@ -211,16 +211,26 @@ class DeadlineKeeper:
         state.closed_at, state.next_fire_at = at, None
         return True
 
+    def check_extensions(self, event: str, source: str, existing: list[DeadlineState],
+                         allowed: list[str]) -> None:
+        """Refuse ``event`` if it would extend a running deadline past the definition's bound."""
+        for state in existing:
+            spec = self.specs.get(state.name)
+            ext = spec.extensions if spec else None
+            if spec is None or ext is None or ext.event != event or not state.open:
+                continue
+            if state.extensions >= ext.max_times:
+                raise NotAllowedError(
+                    case_id=state.case_id, state=source, event=event, allowed=allowed,
+                    reason=f"deadline {state.name!r} was already extended {state.extensions} time(s), "
+                           f"the most {ext.legal_basis or spec.legal_basis} allows")
+
     def _extend(self, spec: DeadlineSpec, state: DeadlineState, event: str, source: str, at: datetime,
                 actor: str, payload: Mapping[str, Any], changes: DeadlineChanges) -> bool:
         ext = spec.extensions
         if ext is None or event != ext.event:
             return False
-        if state.extensions >= ext.max_times:
-            raise NotAllowedError(
-                case_id=state.case_id, state=source, event=event, allowed=[],
-                reason=f"deadline {state.name!r} was already extended {state.extensions} time(s), "
-                       f"the most {ext.legal_basis or spec.legal_basis} allows")
+        self.check_extensions(event, source, [state], [])
         state.extensions += 1
         state.extra += ext.amount
         changes.events.append(NewEvent("deadline.extended", state.case_id, at, {

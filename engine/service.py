@@ -161,6 +161,10 @@ class Engine:
                     ) -> tuple[CompiledWorkflow, list[DeadlineState], dict[str, Projection]]:
         """Check and apply one event to a loaded case inside ``tx`` (used by fire and the daemon)."""
         compiled = self.workflow_of(tx, record)
+        existing = tx.get_deadlines(record.id)
+        if event in compiled.event_names:  # a bound reached explains more than the guard that encodes it
+            self.keeper(compiled).check_extensions(event, record.state, existing,
+                                                   self._allowed(compiled, record, role))
         transition, clean = self._choose(compiled, record, event, role, payload)
         source = record.state
         target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
@@ -170,7 +174,6 @@ class Engine:
             fields[name] = clean.get(value[9:]) if isinstance(value, str) and value.startswith("$payload.") else value
         if transition.spec.set:
             fields = compiled.validate_fields(fields)
-        existing = tx.get_deadlines(record.id)
         previous = record.previous_state if target == source else source  # a self-loop keeps the way back
         updated = replace(record, state=target, previous_state=previous, version=record.version + 1,
                           updated_at=now, fields=fields)

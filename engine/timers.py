@@ -11,6 +11,7 @@ Rungs missed during downtime fire on the next tick, in due order.
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,32 +30,63 @@ log = structlog.get_logger("kntc.tick")
 
 
 def run_tick(engine: Engine, now: datetime, *, max_rungs: int) -> TickReport:
-    """Fire every rung due at ``now``; at most ``max_rungs`` in one call."""
+    """Fire every rung due at ``now``, earliest first across all deadlines; at most ``max_rungs``."""
     claimed = fired = skipped = events = 0
     max_lag = 0.0
     while claimed < max_rungs:
+        limit = min(engine.tick_batch, max_rungs - claimed)
         with engine.store.transaction() as tx:
-            batch = tx.claim_due(now, min(engine.tick_batch, max_rungs - claimed))
+            batch = tx.claim_due(now, limit)
             if not batch:
                 break
-            touched: set[str] = set()
-            for record, state in batch:
-                if record.id in touched:  # an earlier rung of this batch moved the case
-                    record = tx.get_case(record.id) or record
-                outcome = _fire_rung(engine, tx, record, state, now)
-                if outcome is None:
-                    skipped += 1
-                    continue
-                lag, written, moved = outcome
-                fired, events = fired + 1, events + written
-                max_lag = max(max_lag, lag)
-                if moved:
-                    touched.add(record.id)
             claimed += len(batch)
+            outcome = _fire_batch(engine, tx, batch, now, horizon=now if len(batch) < limit else None)
+        fired, skipped, events = fired + outcome[0], skipped + outcome[1], events + outcome[2]
+        max_lag = max(max_lag, outcome[3])
     report = TickReport(now=now, claimed=claimed, fired=fired, skipped=skipped, events=events,
                         max_lag_seconds=max_lag)
     log.info("tick", claimed=claimed, fired=fired, skipped=skipped, events=events, lag_s=round(max_lag, 3))
     return report
+
+
+def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, DeadlineState]],
+                now: datetime, *, horizon: datetime | None) -> tuple[int, int, int, float]:
+    """Fire the claimed rows' rungs in due order; a row's later rungs up to ``horizon`` follow in turn.
+
+    ``horizon`` bounds the rungs fired again from this batch: rows not claimed (the batch was full)
+    may be due before a later rung of a claimed row, so those wait for the next claim. When a rung
+    moves a case (a timed event), that case's other rows are reloaded before they fire.
+    """
+    if horizon is None:
+        horizon = batch[-1][1].next_fire_at or now
+    generation: dict[str, int] = {}
+    queue: list[tuple[datetime, int, int, CaseRecord, DeadlineState]] = []
+    for order, (record, state) in enumerate(batch):
+        heapq.heappush(queue, (state.next_fire_at or now, order, 0, record, state))
+    order = len(batch)
+    fired = skipped = events = 0
+    max_lag = 0.0
+    while queue:
+        _, _, seen, record, state = heapq.heappop(queue)
+        if seen != generation.get(record.id, 0):  # an earlier rung moved this case: read it again
+            fresh = tx.get_case(record.id)
+            current = next((d for d in tx.get_deadlines(record.id) if d.name == state.name), None)
+            if fresh is None or current is None or current.next_fire_at is None or current.next_fire_at > now:
+                continue
+            record, state = fresh, current
+        outcome = _fire_rung(engine, tx, record, state, now)
+        if outcome is None:
+            skipped += 1
+            continue
+        lag, written, moved = outcome
+        fired, events, max_lag = fired + 1, events + written, max(max_lag, lag)
+        if moved:
+            generation[record.id] = generation.get(record.id, 0) + 1
+            record = tx.get_case(record.id) or record
+        if state.open and state.next_fire_at is not None and state.next_fire_at <= horizon:
+            order += 1
+            heapq.heappush(queue, (state.next_fire_at, order, generation.get(record.id, 0), record, state))
+    return fired, skipped, events, max_lag
 
 
 def _fire_rung(engine: Engine, tx: Transaction, record: CaseRecord, state: DeadlineState,

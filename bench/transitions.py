@@ -1,0 +1,235 @@
+"""Persisted transitions per second through ``Engine.fire`` (DESIGN.md §9, issue #5 item 1).
+
+Contenders, each on its own copy of the same database (same cases, same versions), run the same
+transitions in interleaved rounds (round r fires event r on every case; the order of the
+contenders rotates from round to round so that a noisy neighbour is shared out):
+
+- **kntc**: ``Engine.fire`` (load, CEL guard, transition, deadlines, hash-chained history, feed
+  row, commit);
+- **raw 2-stmt**: the raw driver (``sqlite3`` / psycopg) doing ``UPDATE`` case + ``INSERT``
+  history + ``COMMIT`` per transition on kntc's tables: the reference of the targets;
+- **raw kntc sequence**: the raw driver replaying, call for call, the DBAPI calls kntc made for the
+  same transitions (recorded beforehand on a third copy): every SELECT, UPDATE, INSERT and COMMIT
+  with kntc's own SQL and parameters, and none of its Python. It is the physical limit of the
+  design; ``kntc / raw kntc sequence`` is the overhead of kntc's Python, ``raw kntc sequence /
+  raw 2-stmt`` the price of the design's extra statements;
+- **naive peer**: SQLAlchemy ORM with one ``transitions`` Machine built per case per command
+  (guards are kntc's compiled CEL, so only the design differs).
+
+The workload: complaints opened with receipt dates spread over 20 days, then
+accept → start_verification → schedule_dialogue → hold_dialogue → draft_decision → decide
+(2 of the 6 move deadlines: accept stops ``acceptance`` and starts ``resolution``; decide stops
+it and starts ``send_decision`` and ``legal_effect``; decide runs a CEL guard).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.common import (
+    START,
+    Backend,
+    Context,
+    Db,
+    build_engine,
+    closing,
+    open_sample_case,
+    progress,
+    record_statements,
+    replay,
+)
+from bench.naive import NaivePeer
+from bench.table import Row, Target
+
+NAME = "transitions"
+SEQUENCE: list[tuple[str, str]] = [
+    ("accept", "inspector"), ("start_verification", "inspector"), ("schedule_dialogue", "inspector"),
+    ("hold_dialogue", "inspector"), ("draft_decision", "inspector"), ("decide", "head_of_unit"),
+]
+ACTOR = "cb01"
+TARGET_RAW = {"SQLite": 0.10, "PostgreSQL": 0.25}
+TARGET_NAIVE = 3.0
+
+
+def sizes(ctx: Context, backend: Backend) -> int:
+    """Cases per contender (each fires len(SEQUENCE) transitions)."""
+    if backend.postgres:
+        return 300 if ctx.full else 60
+    return 1500 if ctx.full else 150
+
+
+def run(ctx: Context) -> None:
+    for backend in ctx.backends():
+        if backend is None:
+            ctx.skip(NAME, "PostgreSQL: kntc Engine.fire", "tr/s")
+            continue
+        _run_backend(ctx, backend)
+
+
+def _round_clock(r: int) -> datetime:
+    return START + timedelta(days=r + 1, hours=1)
+
+
+def _run_backend(ctx: Context, backend: Backend) -> None:
+    n = sizes(ctx, backend)
+    progress(f"transitions/{backend.name}: opening {n} cases, preparing 4 copies and the naive peer")
+    base = backend.new("tr_base")
+    opener = build_engine(base)
+    ids = [open_sample_case(opener, received_at=START - timedelta(days=i % 20, hours=i % 7)).id for i in range(n)]
+    opener.store.engine.dispose()
+    dbs = {label: backend.clone(base, f"tr_{label}") for label in ("kntc", "trace", "seq", "raw2")}
+
+    # the statement trace: kntc's DBAPI calls for every transition, recorded on the "trace" copy
+    tracer = build_engine(dbs["trace"])
+    log = record_statements(tracer)
+    trace: list[list[list[Any]]] = []
+    for r, (event, role) in enumerate(SEQUENCE):
+        tracer.clock.set(_round_clock(r))
+        per_case = []
+        for cid in ids:
+            tracer.fire(cid, event, actor=ACTOR, role=role)
+            per_case.append(list(log))
+            log.clear()
+        trace.append(per_case)
+    tracer.store.engine.dispose()
+
+    kntc = build_engine(dbs["kntc"])
+    naive = NaivePeer(backend, kntc.workflow("complaint"), ids, actor=ACTOR)
+    seq_conn = dbs["seq"].connect()
+    raw2 = RawTwoStatements(backend, dbs["raw2"])
+    contenders: dict[str, Callable[[int], None]] = {
+        "kntc": lambda r: _fire_all(kntc, ids, r),
+        "seq": lambda r: _replay_round(seq_conn, trace[r]),
+        "raw2": lambda r: raw2.run_round(ids, r),
+        "naive": lambda r: _naive_round(naive, ids, r),
+    }
+    totals = dict.fromkeys(contenders, 0.0)
+    per_round: dict[str, list[float]] = {k: [] for k in contenders}
+    names = list(contenders)
+    progress(f"transitions/{backend.name}: {len(SEQUENCE)} interleaved rounds of {n} transitions per contender")
+    for r in range(len(SEQUENCE)):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            t0 = time.perf_counter()
+            contenders[name](r)
+            elapsed = time.perf_counter() - t0
+            totals[name] += elapsed
+            per_round[name].append(elapsed)
+    seq_conn.close()
+    raw2.close()
+    naive.close()
+
+    _check_same_outcome(backend, dbs["kntc"], dbs["seq"], n)
+    count = n * len(SEQUENCE)
+    rate = {k: count / v for k, v in totals.items()}
+    spread = _spread(per_round["kntc"], per_round["raw2"])
+    b = backend.name
+    ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: raw UPDATE+INSERT+COMMIT",
+                rate["raw2"], Target(">=", TARGET_RAW[b]), note=f"{count} tr; per round {spread}"))
+    ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: naive ORM + Machine per case",
+                rate["naive"], Target(">=", TARGET_NAIVE)))
+    ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: raw driver, kntc's statements",
+                rate["seq"], note="kntc's Python overhead"))
+    ctx.add(Row(NAME, f"{b}: raw driver, kntc's statements", rate["seq"], "tr/s",
+                f"{b}: raw UPDATE+INSERT+COMMIT", rate["raw2"], note="the design's physical limit"))
+    ctx.table.note(f"transitions/{b}: kntc's DBAPI calls per transition (recorded, replayed by 'raw driver, "
+                   f"kntc's statements')", _describe_trace(trace))
+    progress(f"transitions/{backend.name}: " + ", ".join(f"{k} {v:,.0f} tr/s" for k, v in rate.items()))
+    kntc.store.engine.dispose()
+
+
+def _fire_all(kntc: Any, ids: list[str], r: int) -> None:
+    event, role = SEQUENCE[r]
+    kntc.clock.set(_round_clock(r))
+    fire = kntc.fire
+    for cid in ids:
+        fire(cid, event, actor=ACTOR, role=role)
+
+
+def _naive_round(naive: NaivePeer, ids: list[str], r: int) -> None:
+    event, role = SEQUENCE[r]
+    now = _round_clock(r)
+    for cid in ids:
+        naive.fire(cid, event, role, now)
+
+
+def _replay_round(conn: Any, per_case: list[list[Any]]) -> None:
+    cur = conn.cursor()
+    for ops in per_case:
+        replay(cur, conn, ops)
+    cur.close()
+
+
+def _spread(a: list[float], b: list[float]) -> str:
+    ratios = [y / x for x, y in zip(a, b, strict=True)]  # rate ratio = time(ref) / time(kntc)
+    return f"{min(ratios):.3g}–{max(ratios):.3g}x"
+
+
+def _check_same_outcome(backend: Backend, a: Db, b: Db, n: int) -> None:
+    """The replayed statements must leave the database exactly as kntc left its copy."""
+    query = "SELECT id, state, version, history_head FROM kntc_cases ORDER BY id"
+    with closing(a.connect()) as ca, closing(b.connect()) as cb:
+        rows_a, rows_b = ca.execute(query).fetchall(), cb.execute(query).fetchall()
+    if rows_a != rows_b or len(rows_a) != n:
+        raise AssertionError(f"transitions/{backend.name}: replay of kntc's statements diverged from kntc")
+
+
+_VERB = re.compile(r"^\s*(SELECT|UPDATE|INSERT INTO|BEGIN IMMEDIATE|BEGIN|COMMIT|ROLLBACK)\b(?:.*?\bFROM\s+(\w+)|"
+                   r"\s+(\w+))?", re.S | re.I)
+
+
+def _describe_trace(trace: list[list[list[Any]]]) -> str:
+    lines = []
+    for r, (event, _) in enumerate(SEQUENCE):
+        ops = trace[r][0]
+        words = []
+        for op in ops:
+            if op[0] == "commit":
+                words.append("commit()")
+                continue
+            m = _VERB.match(op[1])
+            label = (m.group(1).upper() + " " + (m.group(2) or m.group(3) or "")).strip() if m else op[1][:30]
+            label = label.replace("INSERT INTO", "INSERT").replace("kntc_", "")
+            words.append(label + (f" x{len(op[2])} (executemany)" if op[0] == "executemany" else ""))
+        lines.append(f"{event:<19} {len(ops):>2} calls: " + ", ".join(words))
+    return "\n".join(lines)
+
+
+class RawTwoStatements:
+    """The reference: UPDATE case + INSERT history + COMMIT per transition, raw driver, kntc's tables."""
+
+    def __init__(self, backend: Backend, db: Db) -> None:
+        self.backend, self.conn = backend, db.connect()
+        self.update = backend.sql("UPDATE kntc_cases SET state = ?, version = ? WHERE id = ? AND version = ?")
+        self.insert = backend.sql("INSERT INTO kntc_history (case_id, seq, event, source, target, actor, role, at, "
+                                  "payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        self.states = ["intake_check", "accepted", "verifying", "dialogue_scheduled", "dialogue_held",
+                       "decision_drafting", "decided"]
+
+    def run_round(self, ids: list[str], r: int) -> None:
+        event, role = SEQUENCE[r]
+        source, target = self.states[r], self.states[r + 1]
+        at = _round_clock(r).astimezone(UTC)
+        at_value: Any = at if self.backend.postgres else at.replace(tzinfo=None).isoformat(sep=" ")
+        digest = "ab" * 32
+        cur, conn = self.conn.cursor(), self.conn
+        update, insert, version = self.update, self.insert, r + 1
+        if self.backend.postgres:
+            for cid in ids:
+                cur.execute(update, (target, version + 1, cid, version))
+                cur.execute(insert, (cid, version + 1, event, source, target, ACTOR, role, at_value, "{}", digest))
+                conn.commit()
+        else:
+            for cid in ids:
+                cur.execute("BEGIN IMMEDIATE")
+                cur.execute(update, (target, version + 1, cid, version))
+                cur.execute(insert, (cid, version + 1, event, source, target, ACTOR, role, at_value, "{}", digest))
+                cur.execute("COMMIT")
+        cur.close()
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,282 @@
+"""Time travel with ManualClock: the daemon's tick over the memory, SQLite and PostgreSQL stores.
+
+The complaint workflow's clocks used here (DESIGN.md §3, workflows/complaint.yaml):
+- ``acceptance``: 10 working days from the day of receipt (before 01/07/2026), warnings at 50% and
+  80%: for a letter received on Monday 2 March 2026, warnings at the end of 9 and 12 March, due at
+  the end of 16 March;
+- ``resolution``: 30 calendar days from ``accept``, paused in ``suspended`` (pause policy exclude);
+- ``legal_effect``: 30 calendar days from ``decide``, ``on_due: become_effective``.
+
+Rungs are numbered 0, 1 (the warnings) and 2 (overdue); each event's ``data`` carries ``deadline``
+and ``rung``. Two catch-up bugs found while writing these tests are pinned at the end with a
+minimal workflow of their own (memory store: the code at fault is the store-independent tick).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import engine.loader as loader
+from adapters import bootstrap
+from engine.model import Case, Event
+from engine.service import Engine
+from engine.testing import ManualClock, memory_engine
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DEADLINE_EVENTS = ("deadline.warning", "deadline.overdue")
+_PARSED: dict[Path, dict[str, Any]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _parse_workflows_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse each workflow folder once per module (ruamel's YAML parse costs ~0.4 s per engine)."""
+    original = loader.load_directory
+
+    def load_directory(path: str | Path) -> dict[str, Any]:
+        key = Path(path).resolve()
+        if key not in _PARSED:
+            _PARSED[key] = original(path)
+        return dict(_PARSED[key])
+
+    monkeypatch.setattr(loader, "load_directory", load_directory)
+    monkeypatch.setattr(bootstrap, "load_directory", load_directory)
+
+
+@pytest.fixture(autouse=True)
+def _close_pools(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close the SQL engine's pooled connections (the shared fixture leaves them to the GC)."""
+    yield
+    engine = request.node.funcargs.get("engine")
+    pool = getattr(getattr(engine, "store", None), "engine", None)
+    if pool is not None:
+        pool.dispose()
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def open_complaint(engine: Engine, clock: ManualClock, **fields: Any) -> Case:
+    """Open a first-instance complaint received now."""
+    return engine.open_case("complaint", received_at=clock.now(), petitioners=[{"name": "Trần Thị B"}],
+                            respondent="UBND xã", subject="Cấp giấy chứng nhận", fields=fields)
+
+
+def fire(engine: Engine, case: Case, *steps: tuple[str, str]) -> Case:
+    """Fire (event, role) steps in turn, with expected versions."""
+    for event, role in steps:
+        payload = {"reason": "căn cứ"} if event in ("suspend", "reject") else {}
+        case = engine.fire(case.id, event, actor="cb01", role=role, payload=payload, expected_version=case.version)
+    return case
+
+
+def rung_moments(case: Case, name: str) -> list[datetime]:
+    """A running deadline's rung moments: its warnings, then its due moment."""
+    deadline = case.deadlines[name]
+    assert deadline.due_at is not None
+    return [*deadline.warn_at, deadline.due_at]
+
+
+def deadline_events(engine: Engine) -> list[Event]:
+    """The feed's warning and overdue events, in feed order."""
+    return [e for e in engine.events(after=0, limit=10_000) if e.type in DEADLINE_EVENTS]
+
+
+def fired(engine: Engine) -> list[tuple[str | None, str, int]]:
+    """(case, deadline, rung) of every warning or overdue event, in feed order."""
+    return [(e.case_id, e.data["deadline"], e.data["rung"]) for e in deadline_events(engine)]
+
+
+# ----------------------------------------------------------------------------- rungs
+
+
+def test_each_rung_fires_once_at_its_moment(engine: Engine, clock: ManualClock) -> None:
+    """The 50% and 80% warnings and the overdue notice each fire exactly once, at their moment and not before."""
+    case = open_complaint(engine, clock)
+    moments = rung_moments(case, "acceptance")
+    assert moments == [datetime(2026, 3, 10, tzinfo=TZ), datetime(2026, 3, 13, tzinfo=TZ),
+                       datetime(2026, 3, 17, tzinfo=TZ)]
+    for rung, moment in enumerate(moments):
+        clock.set(moment - timedelta(microseconds=1))
+        assert engine.tick().fired == 0
+        clock.set(moment)
+        report = engine.tick()
+        assert (report.claimed, report.fired, report.events) == (1, 1, 1)
+        assert fired(engine)[-1] == (case.id, "acceptance", rung)
+    events = deadline_events(engine)
+    assert [e.type for e in events] == ["deadline.warning", "deadline.warning", "deadline.overdue"]
+    assert [e.data.get("fraction") for e in events] == [0.5, 0.8, None]
+    assert engine.get(case.id).deadlines["acceptance"].status == "missed"
+
+
+def test_ticking_again_at_the_same_moment_fires_nothing(engine: Engine, clock: ManualClock) -> None:
+    """A second tick at the same moment claims nothing and adds nothing to the feed."""
+    for _ in range(2):
+        open_complaint(engine, clock)
+    clock.advance(timedelta(days=30))
+    first = engine.tick()
+    assert first.fired == first.events == 6
+    feed = engine.events(after=0, limit=10_000)
+    again = engine.tick()
+    assert (again.claimed, again.fired, again.skipped, again.events) == (0, 0, 0, 0)
+    assert engine.events(after=0, limit=10_000) == feed
+
+
+def test_a_sixty_day_jump_catches_up_every_rung_in_due_order(engine: Engine, clock: ManualClock) -> None:
+    """After 60 days without a tick, one tick fires every missed rung once, each deadline's rungs in order."""
+    waiting = open_complaint(engine, clock)                                         # acceptance runs
+    accepted = fire(engine, open_complaint(engine, clock), ("accept", "inspector"))  # resolution: 30 days
+    remote = fire(engine, open_complaint(engine, clock, remote_area=True), ("accept", "inspector"))  # 45 days
+    expected = {(waiting.id, "acceptance"): rung_moments(waiting, "acceptance"),
+                (accepted.id, "resolution"): rung_moments(accepted, "resolution"),
+                (remote.id, "resolution"): rung_moments(remote, "resolution")}
+    clock.advance(timedelta(days=60))
+    assert all(m < clock.now() for moments in expected.values() for m in moments)
+    report = engine.tick()
+    assert (report.fired, report.events, report.skipped) == (9, 9, 0)
+    assert report.max_lag_seconds > 0
+    by_deadline: dict[tuple[str | None, str], list[Event]] = defaultdict(list)
+    for e in deadline_events(engine):
+        by_deadline[(e.case_id, e.data["deadline"])].append(e)
+    assert set(by_deadline) == set(expected)
+    for events in by_deadline.values():
+        assert [e.data["rung"] for e in events] == [0, 1, 2]
+        assert [e.type for e in events] == ["deadline.warning", "deadline.warning", "deadline.overdue"]
+        assert all(e.at == clock.now() for e in events)
+    for case_id, name in expected:
+        assert engine.get(case_id).deadlines[name].status == "missed"
+    assert engine.tick().fired == 0
+
+
+def test_suspension_pauses_the_clock_and_resumption_reprojects(engine: Engine, clock: ManualClock) -> None:
+    """No rung fires while a case is suspended; resuming shifts every rung by the paused days and they fire then."""
+    case = fire(engine, open_complaint(engine, clock), ("accept", "inspector"))
+    before = rung_moments(case, "resolution")  # end of 16 Mar, 25 Mar, 1 Apr
+    clock.set(datetime(2026, 3, 5, 9, 0, tzinfo=TZ))
+    case = fire(engine, case, ("suspend", "head_of_unit"))
+    paused = case.deadlines["resolution"]
+    assert (paused.status, paused.due_at, paused.due_date) == ("paused", None, None)
+    for moment in [*before, datetime(2026, 4, 30, 8, 0, tzinfo=TZ)]:
+        clock.set(moment)
+        assert engine.tick().fired == 0
+    assert fired(engine) == []
+    clock.set(datetime(2026, 4, 30, 9, 0, tzinfo=TZ))
+    case = fire(engine, case, ("resume", "head_of_unit"))
+    assert case.state == "accepted" and case.deadlines["resolution"].status == "running"
+    shift = date(2026, 4, 30) - date(2026, 3, 5)  # the pause: 5 Mar is counted, 6 Mar .. 30 Apr are not
+    after = rung_moments(case, "resolution")
+    assert after == [m + shift for m in before]
+    assert case.deadlines["resolution"].due_date == date(2026, 5, 27)
+    assert engine.tick().fired == 0
+    for rung, moment in enumerate(after):
+        clock.set(moment - timedelta(microseconds=1))
+        assert engine.tick().fired == 0
+        clock.set(moment)
+        assert engine.tick().fired == 1
+        assert fired(engine)[-1] == (case.id, "resolution", rung)
+    assert engine.get(case.id).deadlines["resolution"].status == "missed"
+
+
+def test_legal_effect_fires_become_effective_when_due(engine: Engine, clock: ManualClock) -> None:
+    """When legal_effect falls due the daemon fires become_effective: new state, new version, a system history row."""
+    case = fire(engine, open_complaint(engine, clock), ("accept", "inspector"), ("start_verification", "inspector"),
+                ("draft_decision", "inspector"), ("decide", "head_of_unit"), ("send_decision", "clerk"))
+    assert case.state == "decision_sent"
+    due = case.deadlines["legal_effect"].due_at
+    assert due == datetime(2026, 4, 2, tzinfo=TZ)  # 30 days from 2 March: the end of 1 April
+    clock.set(due - timedelta(microseconds=1))
+    assert engine.tick().fired == 0
+    clock.set(due)
+    report = engine.tick()
+    assert report.fired == 1
+    after = engine.get(case.id)
+    assert (after.state, after.version) == ("legally_effective", case.version + 1)
+    assert after.deadlines["legal_effect"].status == "met"
+    last = engine.history(case.id)[-1]
+    assert (last.event, last.source, last.target, last.role) == (
+        "become_effective", "decision_sent", "legally_effective", "system")
+    assert last.seq == after.version and last.at == due and last.actor
+    transitioned = [e for e in engine.events(after=0, limit=10_000) if e.type == "case.transitioned"]
+    assert transitioned[-1].data["event"] == "become_effective" and transitioned[-1].data["role"] == "system"
+    assert engine.verify_audit().ok
+    assert engine.tick().fired == 0
+
+
+# ----------------------------------------------------------------------------- catch-up bugs
+
+PROBE = """\
+name: probe
+label: "Catch-up probe"
+initial: open
+states:
+  open: {label: "Open"}
+  done: {label: "Done", final: true}
+transitions:
+  - event: finish
+    from: open
+    to: done
+    roles: [system]
+deadlines:
+  reply:
+    starts_on: [opened]
+    stops_on: [finish]
+    budget: {amount: %(reply)d, unit: calendar}
+    warn_at: %(warn)s
+    legal_basis: "probe"
+  effect:
+    starts_on: [opened]
+    budget: {amount: 10, unit: calendar}
+    warn_at: []
+    on_due: finish
+    legal_basis: "probe"
+"""
+
+
+def probe_outcome(tmp_path: Path, *, reply: int, warn: str, daily: bool) -> tuple[Any, ...]:
+    """Run the probe workflow for 30 days (one tick a day, or one tick at the end): state, statuses, rungs."""
+    folder = tmp_path / ("daily" if daily else "once")
+    folder.mkdir(parents=True)
+    (folder / "probe.yaml").write_text(PROBE % {"reply": reply, "warn": warn}, encoding="utf-8")
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
+    engine = memory_engine(clock, workflows_dir=folder)
+    case = engine.open_case("probe", received_at=clock.now(), petitioners=[{"name": "A"}], respondent="R",
+                            subject="S")
+    for _ in range(30 if daily else 1):
+        clock.advance(timedelta(days=1 if daily else 30))
+        engine.tick()
+    with engine.store.reader() as tx:
+        ledgers = {d.name: (d.status, d.closed_at is not None) for d in tx.get_deadlines(case.id)}
+    got = engine.get(case.id)
+    return got.state, ledgers, sorted((name, rung) for _, name, rung in fired(engine))
+
+
+def test_probe_ticked_daily_meets_and_misses_as_the_law_reads(tmp_path: Path) -> None:
+    """Ticked on time, the probe's outcomes are the reference the catch-up test compares with.
+
+    (``effect`` fires ``finish`` through on_due, which writes a case.transitioned event, not a
+    deadline event, so only ``reply``'s rungs show in the list.)
+    """
+    # reply due day 4 (warning day 2) before effect (day 10): reply's rungs fire, it is missed, then finish
+    assert probe_outcome(tmp_path / "a", reply=4, warn="[0.5]", daily=True) == (
+        "done", {"reply": ("missed", True), "effect": ("met", True)}, [("reply", 0), ("reply", 1)])
+    # reply due day 12, after effect (day 10) finished the case: reply is met, never fires
+    assert probe_outcome(tmp_path / "b", reply=12, warn="[]", daily=True) == (
+        "done", {"reply": ("met", True), "effect": ("met", True)}, [])
+
+
+@pytest.mark.parametrize(("reply", "warn"), [
+    # an on_due event (effect, day 10) must not fire before another deadline's overdue rung (reply, day 4)
+    pytest.param(4, "[0.5]", id="overdue-rung-kept"),
+    # an on_due event that closes another deadline must not let a stale copy of it fire afterwards
+    pytest.param(12, "[]", id="no-stale-ledger-overwrite"),
+])
+def test_catching_up_after_downtime_matches_ticking_on_time(tmp_path: Path, reply: int, warn: str) -> None:
+    """One tick after 30 days of downtime leaves the same state, statuses and fired rungs as 30 daily ticks."""
+    on_time = probe_outcome(tmp_path, reply=reply, warn=warn, daily=True)
+    assert probe_outcome(tmp_path, reply=reply, warn=warn, daily=False) == on_time
