@@ -161,7 +161,7 @@ def case_open(
 ) -> None:
     """Open a case."""
     eng = _engine()
-    received = parse_now(received_at, option="--received-at") or eng.clock.now()
+    received = parse_now(received_at, _settings().timezone, option="--received-at") or eng.clock.now()
     case = eng.open_case(workflow, received_at=received, petitioners=[{"name": n} for n in petitioner or []],
                          respondent=respondent, subject=subject, content=content, channel=channel,
                          fields=_json_option("--fields", fields))
@@ -200,7 +200,7 @@ def case_show(case_id: str, as_json: JsonOpt = False) -> None:
 def case_history(case_id: str, as_json: JsonOpt = False) -> None:
     """Show a case's history."""
     for h in _engine().history(case_id):
-        _print(h, as_json, f"{h.seq:>3} {h.at:%Y-%m-%d %H:%M} {h.event}: {h.source} -> {h.target} "
+        _print(h, as_json, f"{h.seq:>3} {h.at:%Y-%m-%d %H:%M} {h.event}: {h.source or '(new)'} -> {h.target} "
                            f"by {h.actor} ({h.role})")
 
 

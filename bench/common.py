@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bench.table import Row, Table
@@ -59,6 +60,8 @@ class Db:
     url: str                  # for kntc's build() and SQLAlchemy
     path: Path | None = None  # SQLite
     schema: str | None = None  # PostgreSQL
+    options: str = ""          # PostgreSQL: libpq options (search path, session settings)
+    settings: dict[str, str] = field(default_factory=dict)
 
     def connect(self) -> Any:
         """A raw DBAPI connection configured like kntc's (see adapters/sql/store.py)."""
@@ -75,7 +78,7 @@ class Backend:
     name = ""
     postgres = False
 
-    def new(self, label: str) -> Db:
+    def new(self, label: str, *, settings: dict[str, str] | None = None) -> Db:
         raise NotImplementedError
 
     def connect(self, db: Db) -> Any:
@@ -99,7 +102,7 @@ class SqliteBackend(Backend):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def new(self, label: str) -> Db:
+    def new(self, label: str, *, settings: dict[str, str] | None = None) -> Db:
         path = self.folder / f"{label}.db"
         return Db(self, label, f"sqlite:///{path}", path=path)
 
@@ -143,20 +146,24 @@ class PostgresBackend(Backend):
         import psycopg
         return psycopg.connect(self.base, autocommit=True)
 
-    def new(self, label: str) -> Db:
+    def new(self, label: str, *, settings: dict[str, str] | None = None) -> Db:
+        """A fresh schema; ``settings`` are session settings of every connection to it (e.g.
+        ``{"synchronous_commit": "off"}``), passed in the connection string like the search path."""
         schema = f"kntc_bench_{self.run}_{label}"
         with self.admin() as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')  # generated name, not user input
         self.schemas.append(schema)
+        options = " ".join(f"-c{k}={v}" for k, v in {"search_path": schema, **(settings or {})}.items())
         sep = "&" if "?" in self.base else "?"
-        return Db(self, label, f"{self.base}{sep}options=-csearch_path%3D{schema}", schema=schema)
+        url = f"{self.base}{sep}options={quote(options)}"
+        return Db(self, label, url, schema=schema, options=options, settings=dict(settings or {}))
 
     def connect(self, db: Db) -> Any:
         import psycopg
-        return psycopg.connect(self.base, options=f"-csearch_path={db.schema}")
+        return psycopg.connect(self.base, options=db.options)
 
     def clone(self, src: Db, label: str) -> Db:
-        dst = self.new(label)
+        dst = self.new(label, settings=src.settings)
         with self.admin() as conn:
             tables = [r[0] for r in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (src.schema,))]

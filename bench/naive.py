@@ -50,8 +50,9 @@ class NaiveHistory(Base):
 class NaivePeer:
     """The naive design over its own database (a SQLite file or a PostgreSQL schema)."""
 
-    def __init__(self, backend: Backend, compiled: Any, ids: Iterable[str], *, actor: str = "cb01") -> None:
-        self.db = backend.new("naive")
+    def __init__(self, backend: Backend, compiled: Any, ids: Iterable[str], *, actor: str = "cb01",
+                 label: str = "naive", settings: dict[str, str] | None = None) -> None:
+        self.db = backend.new(label, settings=settings)
         self.engine = create_engine(self.db.url.replace("postgresql://", "postgresql+psycopg://", 1))
         if not backend.postgres:
             @event.listens_for(self.engine, "connect")

@@ -62,26 +62,36 @@ def sizes(ctx: Context, backend: Backend) -> int:
     return 1500 if ctx.full else 150
 
 
+#: PostgreSQL is also run with ``synchronous_commit=off`` on every connection (kntc's and the
+#: references'): the commit's disk flush, whose latency on a shared VM swings from ~0.1 to ~4 ms
+#: between minutes, is then out of both sides and the ratio shows kntc's round trips and CPU.
+ASYNC = {"synchronous_commit": "off"}
+
+
 def run(ctx: Context) -> None:
     for backend in ctx.backends():
         if backend is None:
             ctx.skip(NAME, "PostgreSQL: kntc Engine.fire", "tr/s")
             continue
         _run_backend(ctx, backend)
+        if backend.postgres:
+            _run_backend(ctx, backend, settings=ASYNC)
 
 
 def _round_clock(r: int) -> datetime:
     return START + timedelta(days=r + 1, hours=1)
 
 
-def _run_backend(ctx: Context, backend: Backend) -> None:
+def _run_backend(ctx: Context, backend: Backend, settings: dict[str, str] | None = None) -> None:
     n = sizes(ctx, backend)
-    progress(f"transitions/{backend.name}: opening {n} cases, preparing 4 copies and the naive peer")
-    base = backend.new("tr_base")
+    b = backend.name + "".join(f" {k}={v}" for k, v in (settings or {}).items())
+    prefix = "tra" if settings else "tr"
+    progress(f"transitions/{b}: opening {n} cases, preparing 4 copies and the naive peer")
+    base = backend.new(f"{prefix}_base", settings=settings)
     opener = build_engine(base)
     ids = [open_sample_case(opener, received_at=START - timedelta(days=i % 20, hours=i % 7)).id for i in range(n)]
     opener.store.engine.dispose()
-    dbs = {label: backend.clone(base, f"tr_{label}") for label in ("kntc", "trace", "seq", "raw2")}
+    dbs = {label: backend.clone(base, f"{prefix}_{label}") for label in ("kntc", "trace", "seq", "raw2")}
 
     # the statement trace: kntc's DBAPI calls for every transition, recorded on the "trace" copy
     tracer = build_engine(dbs["trace"])
@@ -98,7 +108,8 @@ def _run_backend(ctx: Context, backend: Backend) -> None:
     tracer.store.engine.dispose()
 
     kntc = build_engine(dbs["kntc"])
-    naive = NaivePeer(backend, kntc.workflow("complaint"), ids, actor=ACTOR)
+    naive = NaivePeer(backend, kntc.workflow("complaint"), ids, actor=ACTOR, label=f"{prefix}_naive",
+                      settings=settings)
     seq_conn = dbs["seq"].connect()
     raw2 = RawTwoStatements(backend, dbs["raw2"])
     contenders: dict[str, Callable[[int], None]] = {
@@ -110,7 +121,7 @@ def _run_backend(ctx: Context, backend: Backend) -> None:
     totals = dict.fromkeys(contenders, 0.0)
     per_round: dict[str, list[float]] = {k: [] for k in contenders}
     names = list(contenders)
-    progress(f"transitions/{backend.name}: {len(SEQUENCE)} interleaved rounds of {n} transitions per contender")
+    progress(f"transitions/{b}: {len(SEQUENCE)} interleaved rounds of {n} transitions per contender")
     for r in range(len(SEQUENCE)):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
@@ -127,18 +138,20 @@ def _run_backend(ctx: Context, backend: Backend) -> None:
     count = n * len(SEQUENCE)
     rate = {k: count / v for k, v in totals.items()}
     spread = _spread(per_round["kntc"], per_round["raw2"])
-    b = backend.name
+    durable = not settings  # the targets are for the shipped, durable configuration
     ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: raw UPDATE+INSERT+COMMIT",
-                rate["raw2"], Target(">=", TARGET_RAW[b]), note=f"{count} tr; per round {spread}"))
+                rate["raw2"], Target(">=", TARGET_RAW[backend.name]) if durable else None,
+                note=f"{count} tr; rounds {spread}" + ("" if durable else "; no disk flush at commit")))
     ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: naive ORM + Machine per case",
-                rate["naive"], Target(">=", TARGET_NAIVE)))
+                rate["naive"], Target(">=", TARGET_NAIVE) if durable else None))
     ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: raw driver, kntc's statements",
                 rate["seq"], note="kntc's Python overhead"))
     ctx.add(Row(NAME, f"{b}: raw driver, kntc's statements", rate["seq"], "tr/s",
                 f"{b}: raw UPDATE+INSERT+COMMIT", rate["raw2"], note="the design's physical limit"))
-    ctx.table.note(f"transitions/{b}: kntc's DBAPI calls per transition (recorded, replayed by 'raw driver, "
-                   f"kntc's statements')", _describe_trace(trace))
-    progress(f"transitions/{backend.name}: " + ", ".join(f"{k} {v:,.0f} tr/s" for k, v in rate.items()))
+    if durable:
+        ctx.table.note(f"transitions/{b}: kntc's DBAPI calls per transition (recorded, replayed by 'raw driver, "
+                       f"kntc's statements')", _describe_trace(trace))
+    progress(f"transitions/{b}: " + ", ".join(f"{k} {v:,.0f} tr/s" for k, v in rate.items()))
     kntc.store.engine.dispose()
 
 

@@ -38,7 +38,7 @@ class DefinitionError(KntcError):
     def __init__(self, message: str, *, source: str = "<string>", line: int = 0, column: int = 0) -> None:
         self.source, self.line, self.column = source, line, column
         self.reason = message
-        super().__init__(f"{source}:{line}:{column}: {message}")
+        super().__init__(f"{source}:{line}:{column}: {message}" if line else f"{source}: {message}")
 
 
 class ConfigError(KntcError):
@@ -78,9 +78,9 @@ class ConflictError(KntcError):
 class NotFound(KntcError, LookupError):
     """An unknown case id, workflow name or other identifier."""
 
-    def __init__(self, what: str, ident: str) -> None:
+    def __init__(self, what: str, ident: str, hint: str = "") -> None:
         self.what, self.ident = what, ident
-        super().__init__(f"unknown {what}: {ident!r}")
+        super().__init__(f"unknown {what}: {ident!r}" + (f" ({hint})" if hint else ""))
 
 
 class StorageError(KntcError):

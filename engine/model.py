@@ -102,7 +102,12 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class TickReport:
-    """What one :meth:`Engine.tick` did: rungs claimed and fired, events written, lag."""
+    """What one :meth:`Engine.tick` did.
+
+    ``claimed``: timer rows claimed (one per deadline); ``fired``: rungs fired (a row claimed
+    after downtime may fire several, in due order); ``skipped``: rows with nothing due after all;
+    ``events``: feed events written; ``max_lag_seconds``: how late the latest rung fired.
+    """
 
     now: datetime
     claimed: int

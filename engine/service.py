@@ -83,7 +83,7 @@ class Engine:
         try:
             return self.workflows[name]
         except KeyError:
-            raise NotFound("workflow", f"{name} (known: {', '.join(sorted(self.workflows))})") from None
+            raise NotFound("workflow", name, f"known: {', '.join(sorted(self.workflows))}") from None
 
     def workflow_of(self, tx: Transaction, record: CaseRecord) -> CompiledWorkflow:
         """The (possibly older) workflow version a case runs on."""
@@ -253,9 +253,10 @@ class Engine:
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """The case's history, oldest first."""
+        tz = self.calendar.timezone
         with self.store.reader() as tx:
             self._load(tx, case_id)
-            return tx.history(case_id)
+            return [replace(h, at=h.at.astimezone(tz)) for h in tx.history(case_id)]
 
     def events(self, after: int = 0, limit: int = 100) -> list[Event]:
         """Feed events with ``seq > after``, oldest first, at most ``limit`` (1..10000)."""
@@ -263,8 +264,9 @@ class Engine:
             raise ValidationError("after", "must be a non-negative integer")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
             raise ValidationError("limit", "must be an integer from 1 to 10000")
+        tz = self.calendar.timezone
         with self.store.reader() as tx:
-            return tx.events(after, limit)
+            return [replace(e, at=e.at.astimezone(tz)) for e in tx.events(after, limit)]
 
     # -- time ---------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, max_rungs: int = 100_000) -> TickReport:

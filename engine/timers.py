@@ -30,11 +30,11 @@ log = structlog.get_logger("kntc.tick")
 
 
 def run_tick(engine: Engine, now: datetime, *, max_rungs: int) -> TickReport:
-    """Fire every rung due at ``now``, earliest first across all deadlines; at most ``max_rungs``."""
+    """Fire every rung due at ``now``, earliest first across all deadlines; stop after ``max_rungs``."""
     claimed = fired = skipped = events = 0
     max_lag = 0.0
-    while claimed < max_rungs:
-        limit = min(engine.tick_batch, max_rungs - claimed)
+    while fired + skipped < max_rungs:
+        limit = min(engine.tick_batch, max_rungs - fired - skipped)
         with engine.store.transaction() as tx:
             batch = tx.claim_due(now, limit)
             if not batch:
@@ -72,6 +72,7 @@ def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, D
             fresh = tx.get_case(record.id)
             current = next((d for d in tx.get_deadlines(record.id) if d.name == state.name), None)
             if fresh is None or current is None or current.next_fire_at is None or current.next_fire_at > now:
+                skipped += 1
                 continue
             record, state = fresh, current
         outcome = _fire_rung(engine, tx, record, state, now)

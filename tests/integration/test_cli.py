@@ -338,7 +338,8 @@ def test_daemon_once_fires_due_rungs_exactly_once(tmp_path: Path) -> None:
     rungs = len(case["deadlines"]["acceptance"]["warn_at"]) + 1  # warnings, then overdue: all past by June
     report = kntc(db, "daemon", "--once", "--now", "2026-06-01T09:00", "--json").json()
     assert report["now"] == "2026-06-01T09:00:00+07:00"
-    assert (report["claimed"], report["fired"], report["events"]) == (rungs, rungs, rungs)
+    assert (report["fired"], report["events"]) == (rungs, rungs)
+    assert 1 <= report["claimed"] <= rungs  # a claimed timer row may fire several overdue rungs in one go
     assert report["max_lag_seconds"] > 0
     again, bad = run_all(db, ["daemon", "--once", "--now", "2026-06-01T09:00", "--json"],
                          ["daemon", "--once", "--now", "not-a-date"])

@@ -225,7 +225,6 @@ def test_four_concurrent_daemons_fire_every_due_rung_exactly_once(
         match = re.search(r"fired (\d+)", out) if proc in clis else re.fullmatch(r"(\d+)\n", out)
         assert match, out
         reported.append(int(match.group(1)))
-    print("REPORTED", reported, len(expected))
     assert sum(reported) == len(expected), reported
     assert_fired_exactly_once(pg_url, expected)
 

@@ -8,8 +8,11 @@ The complaint workflow's clocks used here (DESIGN.md §3, workflows/complaint.ya
 - ``legal_effect``: 30 calendar days from ``decide``, ``on_due: become_effective``.
 
 Rungs are numbered 0, 1 (the warnings) and 2 (overdue); each event's ``data`` carries ``deadline``
-and ``rung``. Two catch-up bugs found while writing these tests are pinned at the end with a
-minimal workflow of their own (memory store: the code at fault is the store-independent tick).
+and ``rung``. The probe tests at the end pin two catch-up bugs found while writing these tests
+(fixed in 2599358: rungs of different deadlines fired per claimed row instead of in due order, and
+a stale claimed ledger written back over one a timed event had closed) with a minimal workflow of
+their own, on the memory and SQLite stores and with a full and a one-row batch. They build their
+own engines, since the workflow is not a shipped one; the tick code they pin is store-independent.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pytest
 
 import engine.loader as loader
 from adapters import bootstrap
+from adapters.config import Settings
 from engine.model import Case, Event
 from engine.service import Engine
 from engine.testing import ManualClock, memory_engine
@@ -208,6 +212,26 @@ def test_legal_effect_fires_become_effective_when_due(engine: Engine, clock: Man
     assert engine.tick().fired == 0
 
 
+def test_catch_up_fires_an_earlier_overdue_rung_before_a_later_timed_event(engine: Engine, clock: ManualClock) -> None:
+    """After 60 days of downtime, send_decision (due 5 Mar) is missed before legal_effect (1 Apr) takes effect."""
+    case = fire(engine, open_complaint(engine, clock), ("accept", "inspector"), ("start_verification", "inspector"),
+                ("draft_decision", "inspector"), ("decide", "head_of_unit"))
+    assert case.deadlines["send_decision"].due_at < case.deadlines["legal_effect"].due_at  # type: ignore[operator]
+    clock.advance(timedelta(days=60))
+    report = engine.tick()
+    assert report.fired == 4  # send_decision: two warnings and overdue; legal_effect: become_effective
+    after = engine.get(case.id)
+    assert after.state == "legally_effective"
+    assert after.deadlines["send_decision"].status == "missed"
+    assert after.deadlines["legal_effect"].status == "met"
+    assert fired(engine) == [(case.id, "send_decision", 0), (case.id, "send_decision", 1),
+                             (case.id, "send_decision", 2)]
+    feed = [e for e in engine.events(after=0, limit=10_000) if e.case_id == case.id]
+    last_overdue = max(e.seq for e in feed if e.type == "deadline.overdue")
+    effective = next(e.seq for e in feed if e.type == "case.transitioned" and e.data["event"] == "become_effective")
+    assert last_overdue < effective
+
+
 # ----------------------------------------------------------------------------- catch-up bugs
 
 PROBE = """\
@@ -238,35 +262,46 @@ deadlines:
 """
 
 
-def probe_outcome(tmp_path: Path, *, reply: int, warn: str, daily: bool) -> tuple[Any, ...]:
+def probe_outcome(tmp_path: Path, settings: Settings, *, reply: int, warn: str, daily: bool,
+                  store: str = "memory", batch: int = 500) -> tuple[Any, ...]:
     """Run the probe workflow for 30 days (one tick a day, or one tick at the end): state, statuses, rungs."""
     folder = tmp_path / ("daily" if daily else "once")
     folder.mkdir(parents=True)
     (folder / "probe.yaml").write_text(PROBE % {"reply": reply, "warn": warn}, encoding="utf-8")
     clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
-    engine = memory_engine(clock, workflows_dir=folder)
-    case = engine.open_case("probe", received_at=clock.now(), petitioners=[{"name": "A"}], respondent="R",
-                            subject="S")
-    for _ in range(30 if daily else 1):
-        clock.advance(timedelta(days=1 if daily else 30))
-        engine.tick()
-    with engine.store.reader() as tx:
-        ledgers = {d.name: (d.status, d.closed_at is not None) for d in tx.get_deadlines(case.id)}
-    got = engine.get(case.id)
-    return got.state, ledgers, sorted((name, rung) for _, name, rung in fired(engine))
+    if store == "memory":
+        engine = memory_engine(clock, workflows_dir=folder)
+    else:
+        engine = bootstrap.build(settings.model_copy(update={"workflows_dir": str(folder)}),
+                                 database_url=f"sqlite:///{folder / 'kntc.db'}", clock=clock)
+    engine.tick_batch = batch
+    try:
+        case = engine.open_case("probe", received_at=clock.now(), petitioners=[{"name": "A"}], respondent="R",
+                                subject="S")
+        for _ in range(30 if daily else 1):
+            clock.advance(timedelta(days=1 if daily else 30))
+            engine.tick()
+        with engine.store.reader() as tx:
+            ledgers = {d.name: (d.status, d.closed_at is not None) for d in tx.get_deadlines(case.id)}
+        got = engine.get(case.id)
+        return got.state, ledgers, sorted((name, rung) for _, name, rung in fired(engine))
+    finally:
+        pool = getattr(engine.store, "engine", None)
+        if pool is not None:
+            pool.dispose()
 
 
-def test_probe_ticked_daily_meets_and_misses_as_the_law_reads(tmp_path: Path) -> None:
+def test_probe_ticked_daily_meets_and_misses_as_the_law_reads(tmp_path: Path, settings: Settings) -> None:
     """Ticked on time, the probe's outcomes are the reference the catch-up test compares with.
 
     (``effect`` fires ``finish`` through on_due, which writes a case.transitioned event, not a
     deadline event, so only ``reply``'s rungs show in the list.)
     """
     # reply due day 4 (warning day 2) before effect (day 10): reply's rungs fire, it is missed, then finish
-    assert probe_outcome(tmp_path / "a", reply=4, warn="[0.5]", daily=True) == (
+    assert probe_outcome(tmp_path / "a", settings, reply=4, warn="[0.5]", daily=True) == (
         "done", {"reply": ("missed", True), "effect": ("met", True)}, [("reply", 0), ("reply", 1)])
     # reply due day 12, after effect (day 10) finished the case: reply is met, never fires
-    assert probe_outcome(tmp_path / "b", reply=12, warn="[]", daily=True) == (
+    assert probe_outcome(tmp_path / "b", settings, reply=12, warn="[]", daily=True) == (
         "done", {"reply": ("met", True), "effect": ("met", True)}, [])
 
 
@@ -276,7 +311,10 @@ def test_probe_ticked_daily_meets_and_misses_as_the_law_reads(tmp_path: Path) ->
     # an on_due event that closes another deadline must not let a stale copy of it fire afterwards
     pytest.param(12, "[]", id="no-stale-ledger-overwrite"),
 ])
-def test_catching_up_after_downtime_matches_ticking_on_time(tmp_path: Path, reply: int, warn: str) -> None:
+@pytest.mark.parametrize("batch", [500, 1])
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_catching_up_after_downtime_matches_ticking_on_time(tmp_path: Path, settings: Settings, reply: int,
+                                                            warn: str, batch: int, store: str) -> None:
     """One tick after 30 days of downtime leaves the same state, statuses and fired rungs as 30 daily ticks."""
-    on_time = probe_outcome(tmp_path, reply=reply, warn=warn, daily=True)
-    assert probe_outcome(tmp_path, reply=reply, warn=warn, daily=False) == on_time
+    on_time = probe_outcome(tmp_path, settings, reply=reply, warn=warn, daily=True, store=store, batch=batch)
+    assert probe_outcome(tmp_path, settings, reply=reply, warn=warn, daily=False, store=store, batch=batch) == on_time
