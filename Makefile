@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/kntc demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto -p no:cacheprovider
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -p no:cacheprovider
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
