@@ -348,6 +348,21 @@ def replay(cur: Any, conn: Any, ops: list[Op]) -> None:
 
 
 # -- timing -----------------------------------------------------------------------------------------
+def stopwatch(backend: Backend | None) -> Callable[[], float]:
+    """The clock to time work on ``backend`` with (None: pure Python work).
+
+    The machine is shared: other test suites run beside the bench (load above 3 per core is
+    common). Work that runs entirely in this process (Python, SQLite) is timed on the process's
+    CPU time, which a neighbour does not inflate; PostgreSQL's work runs in the server's processes,
+    so it is timed on the wall clock (and its rows are the noisier ones).
+    """
+    return time.perf_counter if backend is not None and backend.postgres else time.process_time
+
+
+def clock_name(backend: Backend | None) -> str:
+    return "wall" if backend is not None and backend.postgres else "CPU"
+
+
 def timed(fn: Callable[[], Any]) -> float:
     """Seconds ``fn`` took, after a collection so that earlier garbage is not billed to it."""
     gc.collect()
@@ -381,6 +396,16 @@ def machine_info(pg: PostgresBackend | None) -> list[tuple[str, str]]:
         uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, timeout=5).stdout.strip()
         if uname:
             info[1] = ("uname -a", uname)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "engine", "adapters"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        if head:
+            suffix = " + uncommitted changes in engine/ or adapters/" if dirty else ""
+            info.append(("kntc", f"commit {head}{suffix}"))
     except (OSError, subprocess.SubprocessError):
         pass
     if pg is not None:

@@ -5,18 +5,28 @@ events shaped like kntc's (the first row comes from a case the engine opened). k
 ``Engine.events(after=cursor, limit=page)`` until it is exhausted, moving the cursor to the last
 ``seq``; the reference reads it with the raw driver running the same SELECT (``seq > ?`` ordered,
 ``LIMIT``) in autocommit, one statement per page, rows left as the driver returns them.
-Runs alternate; the figure is the median of 3.
+Runs alternate; the figure is the median of 3 (CPU time on SQLite, wall clock on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from typing import Any
 
-from bench.common import START, Backend, Context, build_engine, closing, median, open_sample_case, progress
+from bench.common import (
+    START,
+    Backend,
+    Context,
+    build_engine,
+    clock_name,
+    closing,
+    median,
+    open_sample_case,
+    progress,
+    stopwatch,
+)
 from bench.table import Row
 
 NAME = "feed"
@@ -64,20 +74,21 @@ def _run_backend(ctx: Context, backend: Backend, count: int) -> None:
             read += len(rows)
             cursor = rows[-1][0]
 
+    watch = stopwatch(backend)
     try:
         for page in PAGES:
             times: dict[str, list[float]] = {"kntc": [], "raw": []}
             for rep in range(3):
                 for name in (("kntc", "raw") if rep % 2 == 0 else ("raw", "kntc")):
-                    t0 = time.perf_counter()
+                    t0 = watch()
                     read = kntc(page) if name == "kntc" else raw(page)
-                    times[name].append(time.perf_counter() - t0)
+                    times[name].append(watch() - t0)
                     if read != count:
                         raise AssertionError(f"feed/{backend.name}: {name} read {read} events, expected {count}")
             b = backend.name
             ctx.add(Row(NAME, f"{b}: Engine.events, pages of {page}", count / median(times["kntc"]), "ev/s",
                         f"{b}: raw SELECT, same pages", count / median(times["raw"]),
-                        note=f"{count:,} events"))
+                        note=f"{count:,} events, {clock_name(backend)} time"))
     finally:
         conn.close()
         eng.store.engine.dispose()

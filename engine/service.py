@@ -71,6 +71,12 @@ class Engine:
         self._new_id = id_factory or (lambda: uuid.uuid4().hex)
         self.tick_batch = tick_batch
 
+    def close(self) -> None:
+        """Release the store's connections (the engine is not usable afterwards)."""
+        close = getattr(self.store, "close", None)
+        if callable(close):
+            close()
+
     # -- definitions --------------------------------------------------------------------------
     def register_definitions(self) -> None:
         """Store every loaded definition by content hash (idempotent)."""

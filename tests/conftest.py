@@ -80,9 +80,10 @@ def pg_url() -> Iterator[str]:
 def engine(request: pytest.FixtureRequest, clock: ManualClock, settings: Settings, tmp_path: Path):
     """An Engine with the shipped workflows over each store."""
     if request.param == "memory":
-        return memory_engine(clock, workflows_dir=ROOT / "workflows")
+        yield memory_engine(clock, workflows_dir=ROOT / "workflows")
+        return
     from adapters.bootstrap import build
-    if request.param == "sqlite":
-        return build(settings, database_url=f"sqlite:///{tmp_path / 'kntc.db'}", clock=clock)
-    url = request.getfixturevalue("pg_url")
-    return build(settings, database_url=url, clock=clock)
+    url = f"sqlite:///{tmp_path / 'kntc.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    eng = build(settings, database_url=url, clock=clock)
+    yield eng
+    eng.close()

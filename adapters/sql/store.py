@@ -69,26 +69,33 @@ _STATEMENTS: dict[str, Any] = {
     .order_by(t.deadlines.c.next_fire_at).limit(bindparam("limit")),
     "iter_cases": select(t.cases).order_by(t.cases.c.id),
     "get_definition": select(t.definitions.c.body).where(t.definitions.c.hash == bindparam("hash")),
-    "insert_definition": insert(t.definitions).values(hash=bindparam("hash"), name=bindparam("name"),
-                                                      body=bindparam("body"), stored_at=bindparam("stored_at")),
     "get_meta": select(t.meta.c.value).where(t.meta.c.key == bindparam("key")),
-    "update_meta": update(t.meta).where(t.meta.c.key == bindparam("key")).values(value=bindparam("value")),
-    "insert_meta": insert(t.meta).values(key=bindparam("key"), value=bindparam("value")),
     "get_cursor": select(t.outbox_cursors.c.last_seq).where(t.outbox_cursors.c.channel == bindparam("channel")),
-    "update_cursor": update(t.outbox_cursors).where(t.outbox_cursors.c.channel == bindparam("channel"))
-    .values(last_seq=bindparam("seq")),
-    "insert_cursor": insert(t.outbox_cursors).values(channel=bindparam("channel"), last_seq=bindparam("seq")),
     "counter": select(t.feed_counter.c.id),
     "insert_counter": insert(t.feed_counter).values(id=1, last_seq=0),
 }
 _DUE_LOCKED = _STATEMENTS["due"].with_for_update(of=[t.deadlines, t.cases], skip_locked=True)
 
 
-def _mark_fired(dialect: str) -> ClauseElement:
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return ins(t.fired_rungs).values(case_id=bindparam("case_id"), deadline=bindparam("deadline"),
-                                     cycle=bindparam("cycle"), rung=bindparam("rung"),
-                                     fired_at=bindparam("fired_at")).on_conflict_do_nothing()
+def _upserts(dialect: str) -> dict[str, ClauseElement]:
+    """Statements that must not race: each is one INSERT ... ON CONFLICT (both dialects have it)."""
+    ins: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    cursor = ins(t.outbox_cursors).values(channel=bindparam("channel"), last_seq=bindparam("seq"))
+    meta = ins(t.meta).values(key=bindparam("key"), value=bindparam("value"))
+    return {
+        # the claim of a rung *is* this insert: a second firing finds the key taken
+        "mark_fired": ins(t.fired_rungs).values(
+            case_id=bindparam("case_id"), deadline=bindparam("deadline"), cycle=bindparam("cycle"),
+            rung=bindparam("rung"), fired_at=bindparam("fired_at")).on_conflict_do_nothing(),
+        "save_definition": ins(t.definitions).values(
+            hash=bindparam("hash"), name=bindparam("name"), body=bindparam("body"),
+            stored_at=bindparam("stored_at")).on_conflict_do_nothing(),
+        "set_meta": meta.on_conflict_do_update(index_elements=[t.meta.c.key], set_={"value": meta.excluded.value}),
+        # a cursor only moves forward, whichever daemon delivers last
+        "set_cursor": cursor.on_conflict_do_update(
+            index_elements=[t.outbox_cursors.c.channel], set_={"last_seq": cursor.excluded.last_seq},
+            where=t.outbox_cursors.c.last_seq < cursor.excluded.last_seq),
+    }
 
 
 def make_sql_engine(url: str, *, echo: bool = False) -> Engine:
@@ -286,13 +293,11 @@ class SqlTransaction:
         return int(row[0]) if row else 0
 
     def set_outbox_cursor(self, channel: str, seq: int) -> None:
-        if self._run("update_cursor", {"channel": channel, "seq": seq}).rowcount == 0:
-            self._run("insert_cursor", {"channel": channel, "seq": seq})
+        self._run("set_cursor", {"channel": channel, "seq": seq})
 
     # definitions and settings ---------------------------------------------------------------
     def save_definition(self, content_hash: str, name: str, body: str) -> None:
-        if self.get_definition(content_hash) is None:
-            self._run("insert_definition", {"hash": content_hash, "name": name, "body": body, "stored_at": None})
+        self._run("save_definition", {"hash": content_hash, "name": name, "body": body, "stored_at": None})
 
     def get_definition(self, content_hash: str) -> str | None:
         row = self._run("get_definition", {"hash": content_hash}).fetchone()
@@ -303,8 +308,7 @@ class SqlTransaction:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        if self._run("update_meta", {"key": key, "value": value}).rowcount == 0:
-            self._run("insert_meta", {"key": key, "value": value})
+        self._run("set_meta", {"key": key, "value": value})
 
     # row mapping ----------------------------------------------------------------------------
     def _case_row(self, case: CaseRecord) -> dict[str, Any]:
@@ -351,7 +355,7 @@ class SqlStore:
         self.codec = _Codec(self.postgres)
         self.compiled = {name: _Compiled(stmt, engine) for name, stmt in _STATEMENTS.items()}
         self.compiled["due_locked"] = _Compiled(_DUE_LOCKED, engine)
-        self.compiled["mark_fired"] = _Compiled(_mark_fired(engine.dialect.name), engine)
+        self.compiled.update({name: _Compiled(stmt, engine) for name, stmt in _upserts(engine.dialect.name).items()})
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
@@ -389,6 +393,10 @@ class SqlStore:
         finally:
             cursor.close()
             raw.close()  # back to the pool
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        self.engine.dispose()
 
     def ensure_feed_counter(self) -> None:
         """Create the feed counter row if missing (the migration does it; this repairs)."""

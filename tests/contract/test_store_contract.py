@@ -14,12 +14,17 @@ SQLite vs PostgreSQL (and memory), where they differ on purpose:
   LOCKED``, checked by the PostgreSQL-only test at the end); SQLite serialises writers with
   ``BEGIN IMMEDIATE`` instead, so a second claimer waits rather than skips, and the memory store
   has one writer lock. Both are out of reach of a single-threaded test and are not checked here.
+- concurrent writers of the same new key (definitions, outbox cursors, meta) only meet on
+  PostgreSQL (SQLite and memory serialise whole write transactions): PostgreSQL-only test; the
+  store writes them with INSERT ... ON CONFLICT.
 - tampering for the audit tests: SQL through ``engine.store.engine``; memory by replacing the
   stored entry.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -439,3 +444,47 @@ def test_postgres_claim_due_skips_rows_another_transaction_holds(pg_url: str, se
     finally:
         engine.store.engine.dispose()  # type: ignore[attr-defined]
     assert len(held) == 1 and sorted(held + rest) == sorted(ids) and not set(held) & set(rest)
+
+
+@pytest.mark.postgres
+def test_postgres_concurrent_save_definition_is_idempotent(pg_url: str, settings: Any) -> None:
+    """PostgreSQL only: two transactions saving the same definition at once both succeed (save is idempotent)."""
+    import threading
+
+    import psycopg
+
+    from adapters.bootstrap import build_store
+    application = f"kntc_race_{uuid.uuid4().hex[:8]}"
+    store = build_store(settings, f"{pg_url}&application_name={application}")
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with store.transaction() as tx:
+                tx.save_definition("f" * 64, "probe", "{}")
+        except BaseException as exc:  # reported to the test thread
+            errors.append(exc)
+
+    def waiting() -> int:
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+                               " AND wait_event_type = 'Lock'", (application,)).fetchone()
+            return int(row[0]) if row else 0
+
+    thread = threading.Thread(target=second)
+    try:
+        with store.transaction() as tx:
+            tx.save_definition("f" * 64, "probe", "{}")
+            thread.start()
+            limit = time.monotonic() + 5
+            while waiting() == 0 and time.monotonic() < limit:  # let the second reach the row, then commit
+                time.sleep(0.01)
+        thread.join(30)
+        assert not thread.is_alive()
+        if errors:
+            raise errors[0]
+        with store.reader() as tx:
+            assert tx.get_definition("f" * 64) == "{}"
+    finally:
+        thread.join(30)
+        store.engine.dispose()
