@@ -59,7 +59,10 @@ SEQUENCE: list[tuple[str, str]] = [
 ]
 ACTOR = "cb01"
 TARGET_RAW = {"SQLite": 0.10, "PostgreSQL": 0.25}
-TARGET_NAIVE = 3.0
+#: DESIGN.md §9 sets the naive-peer target on SQLite. On PostgreSQL both sides wait for the same
+#: commit flush C, so kntc / naive <= (C + naive's own cost) / C: ~1.7x at most with this VM's
+#: 2-4 ms flush whatever kntc does; the row is printed for information.
+TARGET_NAIVE = {"SQLite": 3.0}
 #: contenders take turns every CHUNK cases, so that a burst of noise from a neighbour hits them all
 CHUNK = 10
 
@@ -162,7 +165,8 @@ def _run_backend(ctx: Context, backend: Backend, settings: dict[str, str] | None
                     f"{b}: raw UPDATE+INSERT+COMMIT, wall clock", count / walls["raw2"],
                     note="sum of turns; inflated by neighbours' load"))
     ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: naive ORM + Machine per case",
-                rate["naive"], Target(">=", TARGET_NAIVE) if durable else None))
+                rate["naive"], Target(">=", TARGET_NAIVE[backend.name])
+                if durable and backend.name in TARGET_NAIVE else None))
     ctx.add(Row(NAME, f"{b}: kntc Engine.fire", rate["kntc"], "tr/s", f"{b}: raw driver, kntc's statements",
                 rate["seq"], note="kntc's Python overhead"))
     ctx.add(Row(NAME, f"{b}: raw driver, kntc's statements", rate["seq"], "tr/s",

@@ -30,6 +30,33 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("KNTC_DATABASE_URL", None)  # tests choose their database explicitly
 
 
+_PARSED: dict[tuple[object, ...], dict[str, object]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _parse_workflows_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse each workflow folder once per worker while its files are unchanged.
+
+    ruamel's round-trip parse costs ~0.4 s per engine; compiled workflows are immutable and meant
+    to be shared, so only the loader is memoised: every test still gets a fresh engine and store.
+    """
+    import adapters.bootstrap as bootstrap
+    import engine.loader as loader
+    import engine.testing as testing
+    original = loader.load_directory
+
+    def load_directory(path: str | Path) -> dict[str, object]:
+        folder = Path(path).resolve()
+        key = (folder, *sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in folder.glob("*.y*ml")))
+        if key not in _PARSED:
+            _PARSED[key] = original(folder)
+        return dict(_PARSED[key])
+
+    for module in (loader, bootstrap):
+        monkeypatch.setattr(module, "load_directory", load_directory)
+    del testing  # memory_engine imports load_directory from engine.loader at call time
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     """A clock at Monday 2 March 2026, 09:00 in Hà Nội."""

@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
-import engine.loader as loader
-from adapters import bootstrap
 from engine import ConflictError, NotAllowedError, NotFound, ValidationError
 from engine.model import GENESIS, Case, Event, chain_hash
 from engine.service import Engine
@@ -47,42 +44,6 @@ SUBJECT = "Thu hồi đất không đúng quy định"
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-_PARSED: dict[Path, dict[str, Any]] = {}
-
-
-@pytest.fixture(autouse=True)
-def _parse_workflows_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parse each workflow folder once per module: ruamel's YAML parse costs ~0.4 s per engine.
-
-    Only the loader is memoised (the compiled workflows are immutable and meant to be shared);
-    every test still gets a fresh engine and a fresh store from the ``engine`` fixture.
-    """
-    original = loader.load_directory
-
-    def load_directory(path: str | Path) -> dict[str, Any]:
-        key = Path(path).resolve()
-        if key not in _PARSED:
-            _PARSED[key] = original(path)
-        return dict(_PARSED[key])
-
-    monkeypatch.setattr(loader, "load_directory", load_directory)
-    monkeypatch.setattr(bootstrap, "load_directory", load_directory)
-
-
-@pytest.fixture(autouse=True)
-def _close_pools(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Close the SQL engine's pooled connections after each test.
-
-    The shared ``engine`` fixture leaves them open; a psycopg connection collected later warns
-    (ResourceWarning), which ``filterwarnings = error`` turns into a failure of an unrelated test.
-    """
-    yield
-    engine = request.node.funcargs.get("engine")
-    pool = getattr(getattr(engine, "store", None), "engine", None)
-    if pool is not None:
-        pool.dispose()
 
 
 

@@ -18,7 +18,6 @@ own engines, since the workflow is not a shipped one; the tick code they pin is 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import engine.loader as loader
 from adapters import bootstrap
 from adapters.config import Settings
 from engine.model import Case, Event
@@ -35,34 +33,6 @@ from engine.testing import ManualClock, memory_engine
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEADLINE_EVENTS = ("deadline.warning", "deadline.overdue")
-_PARSED: dict[Path, dict[str, Any]] = {}
-
-
-@pytest.fixture(autouse=True)
-def _parse_workflows_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parse each workflow folder once per module (ruamel's YAML parse costs ~0.4 s per engine)."""
-    original = loader.load_directory
-
-    def load_directory(path: str | Path) -> dict[str, Any]:
-        key = Path(path).resolve()
-        if key not in _PARSED:
-            _PARSED[key] = original(path)
-        return dict(_PARSED[key])
-
-    monkeypatch.setattr(loader, "load_directory", load_directory)
-    monkeypatch.setattr(bootstrap, "load_directory", load_directory)
-
-
-@pytest.fixture(autouse=True)
-def _close_pools(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Close the SQL engine's pooled connections (the shared fixture leaves them to the GC)."""
-    yield
-    engine = request.node.funcargs.get("engine")
-    pool = getattr(getattr(engine, "store", None), "engine", None)
-    if pool is not None:
-        pool.dispose()
-
-
 # ----------------------------------------------------------------------------- helpers
 
 
