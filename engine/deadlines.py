@@ -23,7 +23,7 @@ working day). A rung fires once per clock cycle; a ``restart`` pause policy star
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
@@ -212,7 +212,7 @@ class DeadlineKeeper:
         return True
 
     def check_extensions(self, event: str, source: str, existing: list[DeadlineState],
-                         allowed: list[str]) -> None:
+                         allowed: Callable[[], list[str]]) -> None:
         """Refuse ``event`` if it would extend a running deadline past the definition's bound."""
         for state in existing:
             spec = self.specs.get(state.name)
@@ -221,7 +221,7 @@ class DeadlineKeeper:
                 continue
             if state.extensions >= ext.max_times:
                 raise NotAllowedError(
-                    case_id=state.case_id, state=source, event=event, allowed=allowed,
+                    case_id=state.case_id, state=source, event=event, allowed=allowed(),
                     reason=f"deadline {state.name!r} was already extended {state.extensions} time(s), "
                            f"the most {ext.legal_basis or spec.legal_basis} allows")
 
@@ -230,7 +230,7 @@ class DeadlineKeeper:
         ext = spec.extensions
         if ext is None or event != ext.event:
             return False
-        self.check_extensions(event, source, [state], [])
+        self.check_extensions(event, source, [state], list)
         state.extensions += 1
         state.extra += ext.amount
         changes.events.append(NewEvent("deadline.extended", state.case_id, at, {

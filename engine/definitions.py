@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "OPENED",
+    "PAYLOAD_REF",
     "PREVIOUS",
     "Budget",
     "DeadlineRule",
@@ -40,6 +42,8 @@ FieldType = Literal["bool", "int", "str", "date", "list"]
 PREVIOUS = "@previous"
 #: The pseudo-event that starts a clock when the case is opened (from the date of receipt).
 OPENED = "opened"
+#: In a transition's ``set``, a value ``"$payload.x"`` takes the payload field ``x``.
+PAYLOAD_REF = "$payload."
 
 
 class _Model(BaseModel):
@@ -65,7 +69,10 @@ class StateSpec(_Model):
 
 
 class TransitionSpec(_Model):
-    """One edge: ``event`` moves a case from one of ``from`` to ``to``, for ``roles``, if ``guard``."""
+    """One edge: ``event`` moves a case from one of ``from`` to ``to``, for ``roles``, if ``guard``.
+
+    ``set`` assigns case fields: a literal, or ``"$payload.x"`` for the payload field ``x``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -18,11 +18,11 @@ import structlog
 
 from engine.calendar import BusinessCalendar
 from engine.deadlines import DeadlineKeeper, Projection
-from engine.definitions import OPENED, PREVIOUS
+from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS, WorkflowDefinition
 from engine.errors import ConflictError, NotAllowedError, NotFound, ValidationError
 from engine.expressions import ExpressionError
 from engine.inputs import CaseInput, require_aware
-from engine.machines import CompiledTransition, CompiledWorkflow
+from engine.machines import CompiledTransition, CompiledWorkflow, compile_workflow
 from engine.model import (
     GENESIS,
     Case,
@@ -95,8 +95,6 @@ class Engine:
         """The (possibly older) workflow version a case runs on."""
         compiled = self._by_hash.get(record.definition_hash)
         if compiled is None:  # a case opened on an older version: compile that version once
-            from engine.definitions import WorkflowDefinition
-            from engine.machines import compile_workflow
             body = tx.get_definition(record.definition_hash)
             if body is None:
                 raise NotFound("definition", record.definition_hash)
@@ -170,14 +168,15 @@ class Engine:
         existing = tx.get_deadlines(record.id)
         if event in compiled.event_names:  # a bound reached explains more than the guard that encodes it
             self.keeper(compiled).check_extensions(event, record.state, existing,
-                                                   self._allowed(compiled, record, role))
+                                                   lambda: self._allowed(compiled, record, role))
         transition, clean = self._choose(compiled, record, event, role, payload)
         source = record.state
         target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
         assert target is not None
         fields = dict(record.fields)
         for name, value in transition.spec.set.items():
-            fields[name] = clean.get(value[9:]) if isinstance(value, str) and value.startswith("$payload.") else value
+            is_ref = isinstance(value, str) and value.startswith(PAYLOAD_REF)
+            fields[name] = clean.get(value.removeprefix(PAYLOAD_REF)) if is_ref else value
         if transition.spec.set:
             fields = compiled.validate_fields(fields)
         previous = record.previous_state if target == source else source  # a self-loop keeps the way back
