@@ -265,9 +265,12 @@ class DeadlineKeeper:
 
 
 def _cache_key(name: str, rule_index: int, context: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """A hashable key of what a variant condition can read (fields and case); None if unhashable."""
+    """A hashable key of what a variant condition can read (fields and case); None if unhashable.
+
+    Field order is the definition's (validation dumps fields in declared order), so no sort is needed.
+    """
     try:
-        key = (name, rule_index, tuple(sorted(context["fields"].items())), tuple(sorted(context["case"].items())))
+        key = (name, rule_index, tuple(context["fields"].items()), tuple(context["case"].values()))
         hash(key)
     except TypeError:
         return None

@@ -138,7 +138,6 @@ class Engine:
             tx.append_events([NewEvent("case.opened", record.id, now, {
                 "kind": record.kind, "state": record.state, "channel": record.channel,
                 "petitioner_count": record.petitioner_count}), *changes.events])
-        log.info("case_opened", case_id=record.id, workflow=record.kind, state=record.state)
         return self._view(compiled, record, changes.inserted, changes.projections)
 
     def fire(self, case_id: str, event: str, *, actor: str, role: str,
@@ -156,8 +155,6 @@ class Engine:
                 raise ConflictError(case_id, expected_version, record.version)
             compiled, deadlines, projections = self.apply_event(tx, record, event, actor=actor, role=role,
                                                                 payload=payload or {}, now=now)
-        log.info("transition_applied", case_id=case_id, workflow=record.kind, event_name=event,
-                 state=record.state, version=record.version)
         return self._view(compiled, record, deadlines, projections)
 
     def apply_event(self, tx: Transaction, record: CaseRecord, event: str, *, actor: str, role: str,

@@ -15,6 +15,7 @@ order and a portal polling with a cursor never skips an event that commits late.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
@@ -353,6 +354,9 @@ class SqlStore:
         self.postgres = engine.dialect.name == "postgresql"
         self.dbapi: Any = engine.dialect.dbapi
         self.codec = _Codec(self.postgres)
+        self._local = threading.local()
+        self._held: list[Any] = []
+        self._held_lock = threading.Lock()
         self.compiled = {name: _Compiled(stmt, engine) for name, stmt in _STATEMENTS.items()}
         self.compiled["due_locked"] = _Compiled(_DUE_LOCKED, engine)
         self.compiled.update({name: _Compiled(stmt, engine) for name, stmt in _upserts(engine.dialect.name).items()})
@@ -371,10 +375,7 @@ class SqlStore:
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[SqlTransaction]:
-        try:
-            raw = self.engine.raw_connection()
-        except Exception as exc:
-            raise StorageError(f"cannot connect to the database: {_first_line(exc)}") from exc
+        raw = self._connection()
         cursor = raw.cursor()
         try:
             if not self.postgres:
@@ -392,10 +393,38 @@ class SqlStore:
             raise
         finally:
             cursor.close()
-            raw.close()  # back to the pool
+            if self.postgres:
+                raw.close()  # back to the pool
+
+    def _connection(self) -> Any:
+        """PostgreSQL: a pooled connection. SQLite: this thread's own connection, kept open.
+
+        A SQLite connection is a file handle, cheap to keep; checking one out of the pool and
+        back for every command cost more than a transition's own statements.
+        """
+        held = getattr(self._local, "raw", None) if not self.postgres else None
+        if held is not None:
+            return held
+        try:
+            raw = self.engine.raw_connection()
+        except Exception as exc:
+            raise StorageError(f"cannot connect to the database: {_first_line(exc)}") from exc
+        if self.postgres:
+            return raw
+        raw.detach()  # ours now: the pool neither resets nor counts it
+        self._local.raw = raw.dbapi_connection
+        with self._held_lock:
+            self._held.append(self._local.raw)
+        return self._local.raw
 
     def close(self) -> None:
-        """Close the pool's connections."""
+        """Close every connection (pooled, and the ones SQLite threads hold)."""
+        with self._held_lock:
+            held, self._held = self._held, []
+        for conn in held:
+            with suppress(Exception):
+                conn.close()
+        self._local = threading.local()
         self.engine.dispose()
 
     def ensure_feed_counter(self) -> None:
