@@ -128,7 +128,7 @@ class DeadlineKeeper:
 
     def next_rung(self, state: DeadlineState, projection: Projection) -> tuple[int, datetime | None]:
         """The next rung to fire and its moment (None while paused or when all have fired)."""
-        if not state.open or state.status == "paused":
+        if not state.open or state.paused:
             return len(projection.rungs), None
         for index in range(state.next_rung, len(projection.rungs)):
             moment = projection.rungs[index]
@@ -241,20 +241,21 @@ class DeadlineKeeper:
 
     def _pause_or_resume(self, spec: DeadlineSpec, state: DeadlineState, source: str | None,
                          target: str, today: date) -> bool:
+        """Open or close a pause; a missed deadline stays ``missed`` while its ledger records the pause."""
         paused_before = source in spec.pauses_in if source else False
         paused_after = target in spec.pauses_in
-        if paused_after and not paused_before and state.status != "paused":
+        if paused_after and not paused_before and not state.paused:
             state.pauses = [*state.pauses, (today, None)]
-            state.status = "paused"
+            state.status = "missed" if state.status == "missed" else "paused"
             return True
-        if paused_before and not paused_after and state.status == "paused":
-            if spec.pause_policy == "restart":
+        if paused_before and not paused_after and state.paused:
+            if spec.pause_policy == "restart":  # a new clock: a new cycle of rungs, nothing missed yet
                 state.pauses, state.start_date = [], today
-                state.cycle, state.next_rung = state.cycle + 1, 0
+                state.cycle, state.next_rung, state.status = state.cycle + 1, 0, "running"
             else:
                 paused_on, _ = state.pauses[-1]
                 state.pauses = [*state.pauses[:-1], (paused_on, today)]
-            state.status = "running"
+                state.status = "missed" if state.status == "missed" else "running"
             return True
         return False
 

@@ -165,7 +165,13 @@ class DeadlineState:
 
     @property
     def open(self) -> bool:
+        """Not yet met (or closed with its case)."""
         return self.closed_at is None
+
+    @property
+    def paused(self) -> bool:
+        """The clock is stopped by an open pause in the ledger."""
+        return bool(self.pauses) and self.pauses[-1][1] is None
 
 
 @dataclass(frozen=True, slots=True)

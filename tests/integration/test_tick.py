@@ -288,3 +288,19 @@ def test_catching_up_after_downtime_matches_ticking_on_time(tmp_path: Path, sett
     """One tick after 30 days of downtime leaves the same state, statuses and fired rungs as 30 daily ticks."""
     on_time = probe_outcome(tmp_path, settings, reply=reply, warn=warn, daily=True, store=store, batch=batch)
     assert probe_outcome(tmp_path, settings, reply=reply, warn=warn, daily=False, store=store, batch=batch) == on_time
+
+
+def test_a_missed_deadline_stays_missed_through_a_suspension(engine: Engine, clock: ManualClock) -> None:
+    """Suspending a case whose resolution deadline was missed does not turn the deadline back to running."""
+    case = fire(engine, open_complaint(engine, clock), ("accept", "inspector"), ("start_verification", "inspector"))
+    clock.advance(timedelta(days=40))
+    engine.tick()
+    assert engine.get(case.id).deadlines["resolution"].status == "missed"
+    case = engine.fire(case.id, "suspend", actor="cb01", role="head_of_unit", payload={"reason": "căn cứ"})
+    assert case.deadlines["resolution"].status == "missed"
+    clock.advance(timedelta(days=3))
+    case = engine.fire(case.id, "resume", actor="cb01", role="head_of_unit")
+    assert case.state == "verifying"
+    assert case.deadlines["resolution"].status == "missed"
+    clock.advance(timedelta(days=30))
+    assert engine.tick().fired == 0  # its overdue rung fired once, before the suspension
