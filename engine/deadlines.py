@@ -26,7 +26,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from engine.calendar import BusinessCalendar
@@ -148,8 +148,16 @@ class DeadlineKeeper:
                projection: Projection | None = None) -> Deadline:
         """The portal's view of a deadline (``projection`` if the caller has it already)."""
         spec = self.specs[state.name]
-        p = projection or self.project(spec, state, context)
         tz = self.calendar.timezone
+        if projection is None and not state.open and state.due_at is not None:
+            # closed: its moments no longer matter, only what it was (no re-projection)
+            amount, unit, basis = self.budget(spec, state, context)
+            due_at = state.due_at.astimezone(tz)
+            return Deadline(name=state.name, label=spec.label, status=state.status, due_at=due_at,
+                            due_date=(due_at - timedelta(microseconds=1)).date(), warn_at=(), amount=amount,
+                            unit=unit, legal_basis=basis, started_at=state.started_at.astimezone(tz),
+                            extensions=state.extensions)
+        p = projection or self.project(spec, state, context)
         return Deadline(
             name=state.name, label=spec.label, status=state.status,
             due_at=p.due_at.astimezone(tz) if p.due_at else None, due_date=p.due_date,

@@ -63,6 +63,19 @@ class CompiledWorkflow:
     transitions: dict[tuple[str, str, str], list[CompiledTransition]]
     conditions: dict[str, Expression] = field(default_factory=dict)
     event_names: frozenset[str] = frozenset()
+    #: the machine's table read once: (event, state) -> ((dest, transition), ...) in declaration order
+    routes: dict[tuple[str, str], tuple[tuple[str, CompiledTransition], ...]] = field(default_factory=dict)
+    exits: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        events = self.definition.events()
+        for state in self.definition.states:
+            for event in events:
+                found = [(str(t.dest), compiled) for t in self.machine.get_transitions(trigger=event, source=state)
+                         for compiled in self.transitions.get((event, state, str(t.dest)), [])]
+                if found:
+                    self.routes[(event, state)] = tuple(sorted(found, key=lambda pair: pair[1].index))
+            self.exits[state] = tuple(e for e in events if (e, state) in self.routes)
 
     @property
     def name(self) -> str:
@@ -70,18 +83,12 @@ class CompiledWorkflow:
 
     def candidates(self, event: str, state: str, previous_state: str | None) -> list[CompiledTransition]:
         """Transitions of ``event`` out of ``state`` in declaration order (guards not yet checked)."""
-        found: list[CompiledTransition] = []
-        for t in self.machine.get_transitions(trigger=event, source=state):
-            dest = str(t.dest)
-            for compiled in self.transitions.get((event, state, dest), []):
-                if compiled.spec.to == PREVIOUS and dest != previous_state:
-                    continue
-                found.append(compiled)
-        return sorted(found, key=lambda c: c.index)
+        return [compiled for dest, compiled in self.routes.get((event, state), ())
+                if compiled.spec.to != PREVIOUS or dest == previous_state]
 
     def events_from(self, state: str) -> list[str]:
         """Every event with a transition out of ``state``, ignoring roles and guards."""
-        return [e for e in self.definition.events() if self.machine.get_transitions(trigger=e, source=state)]
+        return list(self.exits.get(state, ()))
 
     def validate_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Return the case fields with defaults filled; raise ValidationError naming the field."""

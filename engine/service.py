@@ -258,7 +258,8 @@ class Engine:
         tz = self.calendar.timezone
         with self.store.reader() as tx:
             self._load(tx, case_id)
-            return [replace(h, at=h.at.astimezone(tz)) for h in tx.history(case_id)]
+            return [HistoryEntry(h.seq, h.event, h.source, h.target, h.actor, h.role, h.at.astimezone(tz),
+                                 h.payload, h.hash) for h in tx.history(case_id)]
 
     def events(self, after: int = 0, limit: int = 100) -> list[Event]:
         """Feed events with ``seq > after``, oldest first, at most ``limit`` (1..10000)."""
@@ -268,7 +269,7 @@ class Engine:
             raise ValidationError("limit", "must be an integer from 1 to 10000")
         tz = self.calendar.timezone
         with self.store.reader() as tx:
-            return [replace(e, at=e.at.astimezone(tz)) for e in tx.events(after, limit)]
+            return [Event(e.seq, e.type, e.case_id, e.at.astimezone(tz), e.data) for e in tx.events(after, limit)]
 
     # -- time ---------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, max_rungs: int = 100_000) -> TickReport:
