@@ -21,8 +21,9 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import DateTime, Engine, String, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ClauseElement
 
 from adapters.sql import tables as t
@@ -76,6 +77,14 @@ _STATEMENTS: dict[str, Any] = {
     "insert_counter": insert(t.feed_counter).values(id=1, last_seq=0),
 }
 _DUE_LOCKED = _STATEMENTS["due"].with_for_update(of=[t.deadlines, t.cases], skip_locked=True)
+# PostgreSQL, one event (the usual transition): bump the counter and write the row in one round trip
+_BUMP = (update(t.feed_counter).where(t.feed_counter.c.id == 1)
+         .values(last_seq=t.feed_counter.c.last_seq + 1).returning(t.feed_counter.c.last_seq).cte("bump"))
+_INSERT_ONE_EVENT = insert(t.events).from_select(
+    list(_EVENT_COLS),
+    select(_BUMP.c.last_seq, bindparam("type", type_=String), bindparam("case_id", type_=String),
+           bindparam("at", type_=DateTime(timezone=True)), bindparam("data", type_=JSONB)),
+).returning(t.events.c.seq)
 
 
 def _upserts(dialect: str) -> dict[str, ClauseElement]:
@@ -123,7 +132,8 @@ def make_sql_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    # no pre-ping (a round trip per command): a connection found dead is invalidated instead
+    return create_engine(url, echo=echo, pool_recycle=3600)
 
 
 class _Compiled:
@@ -187,6 +197,7 @@ class SqlTransaction:
         self.store = store
         self.cur = cursor
         self.c = store.codec
+        self._prefetched: tuple[str, list[Any]] | None = None
 
     def _run(self, name: str, values: Mapping[str, Any] | None = None) -> Any:
         stmt = self.store.compiled[name]
@@ -199,8 +210,17 @@ class SqlTransaction:
 
     # cases --------------------------------------------------------------------------------
     def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
-        name = "get_case_locked" if for_update and self.store.postgres else "get_case"
-        row = self._run(name, {"case_id": case_id}).fetchone()
+        if for_update and self.store.postgres:  # a command: lock the case and read its deadlines in one trip
+            deadlines = self.cur.connection.cursor()
+            stmt = self.store.compiled["get_deadlines"]
+            with self.cur.connection.pipeline():
+                self._run("get_case_locked", {"case_id": case_id})
+                deadlines.execute(stmt.sql, stmt.params({"case_id": case_id}))
+            row = self.cur.fetchone()
+            self._prefetched = (case_id, deadlines.fetchall())
+            deadlines.close()
+        else:
+            row = self._run("get_case", {"case_id": case_id}).fetchone()
         return self._case(row) if row is not None else None
 
     def insert_case(self, case: CaseRecord, parties: Sequence[dict[str, Any]]) -> None:
@@ -227,7 +247,12 @@ class SqlTransaction:
 
     # deadlines ----------------------------------------------------------------------------
     def get_deadlines(self, case_id: str) -> list[DeadlineState]:
-        return [self._deadline(r) for r in self._run("get_deadlines", {"case_id": case_id}).fetchall()]
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and prefetched[0] == case_id:
+            rows = prefetched[1]
+        else:
+            rows = self._run("get_deadlines", {"case_id": case_id}).fetchall()
+        return [self._deadline(r) for r in rows]
 
     def save_deadlines(self, inserted: Sequence[DeadlineState], updated: Sequence[DeadlineState]) -> None:
         if inserted:
@@ -277,6 +302,11 @@ class SqlTransaction:
                                                  "data": self.c.json_in(e.data)})
                 seqs.append(int(self.cur.lastrowid))
             return seqs
+        if len(events) == 1:
+            e = events[0]
+            row = self._run("insert_one_event", {"type": e.type, "case_id": e.case_id, "at": self.c.dt_in(e.at),
+                                                 "data": self.c.json_in(e.data)}).fetchone()
+            return [int(row[0])]
         last = int(self._run("next_seq", {"n": len(events)}).fetchone()[0])
         first = last - len(events) + 1
         self._run_many("insert_event", [
@@ -359,6 +389,8 @@ class SqlStore:
         self._held_lock = threading.Lock()
         self.compiled = {name: _Compiled(stmt, engine) for name, stmt in _STATEMENTS.items()}
         self.compiled["due_locked"] = _Compiled(_DUE_LOCKED, engine)
+        if self.postgres:
+            self.compiled["insert_one_event"] = _Compiled(_INSERT_ONE_EVENT, engine)
         self.compiled.update({name: _Compiled(stmt, engine) for name, stmt in _upserts(engine.dialect.name).items()})
 
     @contextmanager
@@ -387,6 +419,8 @@ class SqlStore:
                 raw.rollback() if self.postgres else cursor.execute("ROLLBACK")
         except self.dbapi.Error as exc:
             _rollback(raw, cursor, self.postgres)
+            if self.postgres and isinstance(exc, self.dbapi.OperationalError):
+                raw.invalidate()  # the server may have gone away: the pool opens a fresh connection next time
             raise StorageError(f"database error: {_first_line(exc)}") from exc
         except BaseException:
             _rollback(raw, cursor, self.postgres)
