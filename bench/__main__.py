@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     failed = False
     with Context.open(full=args.full, with_postgres=not args.no_postgres) as ctx:
+        info = machine_info(ctx.postgres)  # before the run: the commit measured is the one at the start
         for name in names:
             t0 = time.perf_counter()
             progress(f"{name}: start ({'full' if args.full else 'quick'} mode)")
@@ -46,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
                 ctx.add(Row(name, f"FAILED: {type(exc).__name__}: {exc}"[:160], None, ""))
             progress(f"{name}: done in {time.perf_counter() - t0:.1f}s")
         elapsed = time.perf_counter() - started
-        info = machine_info(ctx.postgres)
         ctx.table.note("machine", "\n".join(f"{k}: {v}" for k, v in info)
                        + f"\nmode: {'full' if args.full else 'quick'}; wall time of the run: {elapsed:.0f} s")
         ctx.table.print()

@@ -9,7 +9,6 @@ the run ends. When the server does not answer, PostgreSQL rows are skipped with 
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import platform
@@ -210,7 +209,6 @@ class Context:
     sqlite: SqliteBackend
     postgres: PostgresBackend | None
     postgres_skip: str = ""
-    started: float = field(default_factory=time.perf_counter)
 
     @classmethod
     @contextmanager
@@ -239,7 +237,7 @@ class Context:
             shutil.rmtree(folder, ignore_errors=True)
 
     def backends(self) -> list[Backend | None]:
-        """SQLite, then PostgreSQL (None when it is skipped: call :meth:`skip_rows`)."""
+        """SQLite, then PostgreSQL (None when it is skipped: add its rows with :meth:`skip`)."""
         return [self.sqlite, self.postgres]
 
     def skip(self, bench: str, name: str, unit: str = "") -> None:
@@ -278,8 +276,13 @@ Op = tuple[Any, ...]
 
 
 class _RecordingCursor:
-    def __init__(self, cursor: Any, log: list[Op]) -> None:
-        self._cur, self._log = cursor, log
+    def __init__(self, cursor: Any, log: list[Op], connection: Any = None) -> None:
+        self._cur, self._log, self._conn = cursor, log, connection
+
+    @property
+    def connection(self) -> Any:
+        """The recording connection, so cursors opened from this one are recorded too."""
+        return self._conn if self._conn is not None else self._cur.connection
 
     def execute(self, sql: str, params: Any = None) -> Any:
         self._log.append(("execute", sql, params))
@@ -295,11 +298,14 @@ class _RecordingCursor:
 
 
 class _RecordingConnection:
-    def __init__(self, raw: Any, log: list[Op]) -> None:
-        self._raw, self._log = raw, log
+    """A DBAPI connection that logs its cursors' calls and its commits (everything else passes)."""
 
-    def cursor(self) -> _RecordingCursor:
-        return _RecordingCursor(self._raw.cursor(), self._log)
+    def __init__(self, raw: Any, log: list[Op]) -> None:
+        object.__setattr__(self, "_raw", raw)
+        object.__setattr__(self, "_log", log)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> _RecordingCursor:
+        return _RecordingCursor(self._raw.cursor(*args, **kwargs), self._log, self)
 
     def commit(self) -> None:
         self._log.append(("commit",))
@@ -312,22 +318,34 @@ class _RecordingConnection:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
 
-
-class _RecordingPool:
-    def __init__(self, engine: Any, log: list[Op]) -> None:
-        self._engine, self._log = engine, log
-
-    def raw_connection(self) -> _RecordingConnection:
-        return _RecordingConnection(self._engine.raw_connection(), self._log)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._raw, name, value)
 
 
 def record_statements(kntc: Any) -> list[Op]:
-    """Make ``kntc``'s SQL store log every DBAPI call it makes; returns the log (a list to clear)."""
+    """Make every DBAPI connection ``kntc``'s store opens from now on log its calls; returns the log.
+
+    The store's connections are closed first and the recording wraps the driver's connections
+    where SQLAlchemy makes them (``do_connect``), so it does not depend on how the store holds or
+    pools them.
+    """
+    from sqlalchemy import event
+
     log: list[Op] = []
-    kntc.store.engine = _RecordingPool(kntc.store.engine, log)
+    sql_engine = kntc.store.engine
+    close = getattr(kntc.store, "close", None)
+    if close is not None:
+        close()  # no connection opened before the recording may serve after it
+    else:
+        sql_engine.dispose()
+
+    @event.listens_for(sql_engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        return _RecordingConnection(dialect.loaded_dbapi.connect(*cargs, **cparams), log)
+
+    with kntc.store.reader():
+        pass  # connect now: the connection's set-up statements are not part of a transition
+    log.clear()
     return log
 
 
@@ -361,14 +379,6 @@ def stopwatch(backend: Backend | None) -> Callable[[], float]:
 
 def clock_name(backend: Backend | None) -> str:
     return "wall" if backend is not None and backend.postgres else "CPU"
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    """Seconds ``fn`` took, after a collection so that earlier garbage is not billed to it."""
-    gc.collect()
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def median(values: list[float]) -> float:

@@ -1,8 +1,7 @@
 """Persisted transitions per second through ``Engine.fire`` (DESIGN.md §9, issue #5 item 1).
 
 Contenders, each on its own copy of the same database (same cases, same versions), run the same
-transitions in interleaved rounds (round r fires event r on every case; the order of the
-contenders rotates from round to round so that a noisy neighbour is shared out):
+transitions (round r fires event r on every case):
 
 - **kntc**: ``Engine.fire`` (load, CEL guard, transition, deadlines, hash-chained history, feed
   row, commit);
@@ -18,7 +17,10 @@ contenders rotates from round to round so that a noisy neighbour is shared out):
 
 Turns are short (every contender runs 10 cases, then the next one, the order rotating), and a
 round's cost is its median turn times the number of turns, so a burst of load from a neighbour on
-the shared machine (other test suites run beside the bench) does not decide a ratio.
+the shared machine (other test suites run beside the bench) does not decide a ratio. SQLite is
+timed on the process's CPU time, PostgreSQL on the wall clock (``bench.common.stopwatch``);
+PostgreSQL runs twice: as shipped (durable commits: the targets) and with
+``synchronous_commit=off`` on every connection, which shows the ratio when commits are fast.
 
 The workload: complaints opened with receipt dates spread over 20 days, then
 accept → start_verification → schedule_dialogue → hold_dialogue → draft_decision → decide
@@ -224,8 +226,11 @@ def _describe_trace(trace: list[list[list[Any]]]) -> str:
         ops = trace[r][0]
         words = []
         for op in ops:
-            if op[0] == "commit":
-                words.append("commit()")
+            if op[0] in ("commit", "rollback"):
+                words.append(f"{op[0]}()")
+                continue
+            if op[1].strip() == ";":
+                words.append("ping ;")
                 continue
             m = _VERB.match(op[1])
             label = (m.group(1).upper() + " " + (m.group(2) or m.group(3) or "")).strip() if m else op[1][:30]

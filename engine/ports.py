@@ -56,8 +56,8 @@ class Transaction(Protocol):
         """Append one history row (never updated, never deleted)."""
         ...
 
-    def append_events(self, events: Sequence[NewEvent]) -> list[int]:
-        """Append feed events; their ``seq`` grows in commit order. Returns the seqs given."""
+    def append_events(self, events: Sequence[NewEvent]) -> None:
+        """Append feed events; their ``seq`` grows in commit order."""
         ...
 
     def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:

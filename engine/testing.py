@@ -95,13 +95,10 @@ class _MemoryTransaction:
     def append_history(self, case_id: str, entry: HistoryEntry) -> None:
         self.d.history.setdefault(case_id, []).append(entry)
 
-    def append_events(self, events: Sequence[NewEvent]) -> list[int]:
-        seqs = []
+    def append_events(self, events: Sequence[NewEvent]) -> None:
         for e in events:
             seq = len(self.d.events) + 1
             self.d.events.append(Event(seq=seq, type=e.type, case_id=e.case_id, at=e.at, data=dict(e.data)))
-            seqs.append(seq)
-        return seqs
 
     def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:
         due = sorted((d for d in self.d.deadlines.values() if d.next_fire_at is not None and d.next_fire_at <= now),

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ClauseElement
 
 from adapters.sql import tables as t
-from engine.errors import StorageError, ValidationError
+from engine.errors import ConflictError, StorageError, ValidationError
 from engine.model import CaseRecord, DeadlineState, Event, HistoryEntry, NewEvent
 
 __all__ = ["SqlStore", "SqlTransaction", "make_sql_engine"]
@@ -198,6 +198,9 @@ class SqlTransaction:
         self.cur = cursor
         self.c = store.codec
         self._prefetched: tuple[str, list[Any]] | None = None
+        self._pipeline: Any = None
+        self._pipeline_cm: Any = None
+        self._version_checks: list[tuple[Any, str, int]] = []
 
     def _run(self, name: str, values: Mapping[str, Any] | None = None) -> Any:
         stmt = self.store.compiled[name]
@@ -210,12 +213,17 @@ class SqlTransaction:
 
     # cases --------------------------------------------------------------------------------
     def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
-        if for_update and self.store.postgres:  # a command: lock the case and read its deadlines in one trip
+        if for_update and self.store.postgres:
+            # A command: from here the transaction runs in pipeline mode. The case (locked) and its
+            # deadlines come back in one round trip; the writes that follow are sent without
+            # waiting, and `finish` checks them in one more before the commit.
+            if self._pipeline is None:
+                self._pipeline_cm = self.cur.connection.pipeline()
+                self._pipeline = self._pipeline_cm.__enter__()
             deadlines = self.cur.connection.cursor()
             stmt = self.store.compiled["get_deadlines"]
-            with self.cur.connection.pipeline():
-                self._run("get_case_locked", {"case_id": case_id})
-                deadlines.execute(stmt.sql, stmt.params({"case_id": case_id}))
+            self._run("get_case_locked", {"case_id": case_id})
+            deadlines.execute(stmt.sql, stmt.params({"case_id": case_id}))
             row = self.cur.fetchone()
             self._prefetched = (case_id, deadlines.fetchall())
             deadlines.close()
@@ -234,13 +242,38 @@ class SqlTransaction:
 
     def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
         if not fields_changed:  # the common transition: only the state moves (less to encode and write)
+            name = "update_case_state"
             row = {"state": case.state, "previous_state": case.previous_state, "version": case.version,
                    "updated_at": self.c.dt_in(case.updated_at), "history_head": case.history_head,
                    "b_id": case.id, "b_expected": expected_version}
-            return bool(self._run("update_case_state", row).rowcount == 1)
-        row = self._case_row(case)
-        row["b_id"], row["b_expected"] = row.pop("id"), expected_version
-        return bool(self._run("update_case", row).rowcount == 1)
+        else:
+            name, row = "update_case", self._case_row(case)
+            row["b_id"], row["b_expected"] = row.pop("id"), expected_version
+        if self._pipeline is None:
+            return bool(self._run(name, row).rowcount == 1)
+        cursor = self.cur.connection.cursor()  # pipelined: its row count is checked by `finish`
+        stmt = self.store.compiled[name]
+        cursor.execute(stmt.sql, stmt.params(row))
+        self._version_checks.append((cursor, case.id, expected_version))
+        return True
+
+    def finish(self) -> None:
+        """Before the commit: wait for pipelined writes and check the versions they were guarded by."""
+        if self._pipeline is None:
+            return
+        self._pipeline.sync()
+        for cursor, case_id, expected in self._version_checks:
+            if cursor.rowcount != 1:
+                actual = self._run("get_case", {"case_id": case_id}).fetchone()
+                raise ConflictError(case_id, expected, actual[_CASE.index("version")] if actual else -1)
+            cursor.close()
+
+    def end_pipeline(self) -> None:
+        """Leave pipeline mode (after the commit or the rollback)."""
+        manager, self._pipeline_cm, self._pipeline, self._version_checks = self._pipeline_cm, None, None, []
+        if manager is not None:
+            with suppress(Exception):
+                manager.__exit__(None, None, None)
 
     def iter_cases(self) -> Iterator[CaseRecord]:
         return iter([self._case(r) for r in self._run("iter_cases").fetchall()])
@@ -292,27 +325,18 @@ class SqlTransaction:
                                     payload=self.c.json_out(m["payload"]), hash=m["hash"]))
         return out
 
-    def append_events(self, events: Sequence[NewEvent]) -> list[int]:
-        if not events:
-            return []
+    def append_events(self, events: Sequence[NewEvent]) -> None:
+        rows = [{"type": e.type, "case_id": e.case_id, "at": self.c.dt_in(e.at), "data": self.c.json_in(e.data)}
+                for e in events]
+        if not rows:
+            return
         if not self.store.postgres:
-            seqs = []
-            for e in events:
-                self._run("insert_event_rowid", {"type": e.type, "case_id": e.case_id, "at": self.c.dt_in(e.at),
-                                                 "data": self.c.json_in(e.data)})
-                seqs.append(int(self.cur.lastrowid))
-            return seqs
-        if len(events) == 1:
-            e = events[0]
-            row = self._run("insert_one_event", {"type": e.type, "case_id": e.case_id, "at": self.c.dt_in(e.at),
-                                                 "data": self.c.json_in(e.data)}).fetchone()
-            return [int(row[0])]
-        last = int(self._run("next_seq", {"n": len(events)}).fetchone()[0])
-        first = last - len(events) + 1
-        self._run_many("insert_event", [
-            {"seq": first + i, "type": e.type, "case_id": e.case_id, "at": self.c.dt_in(e.at),
-             "data": self.c.json_in(e.data)} for i, e in enumerate(events)])
-        return list(range(first, last + 1))
+            self._run_many("insert_event_rowid", rows)
+        elif len(rows) == 1:  # no result is read, so inside a pipeline this costs no round trip
+            self._run("insert_one_event", rows[0])
+        else:
+            last = int(self._run("next_seq", {"n": len(rows)}).fetchone()[0])
+            self._run_many("insert_event", [{**row, "seq": last - len(rows) + 1 + i} for i, row in enumerate(rows)])
 
     def events(self, after: int, limit: int) -> list[Event]:
         return [Event(seq=r[0], type=r[1], case_id=r[2], at=self.c.dt_out(r[3]),  # type: ignore[arg-type]
@@ -409,20 +433,25 @@ class SqlStore:
     def _session(self, *, write: bool) -> Iterator[SqlTransaction]:
         raw = self._connection()
         cursor = raw.cursor()
+        tx = SqlTransaction(self, cursor)
         try:
             if not self.postgres:
                 cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            yield SqlTransaction(self, cursor)
+            yield tx
+            tx.finish()
             if write:
                 raw.commit() if self.postgres else cursor.execute("COMMIT")
             else:
                 raw.rollback() if self.postgres else cursor.execute("ROLLBACK")
+            tx.end_pipeline()
         except self.dbapi.Error as exc:
+            tx.end_pipeline()
             _rollback(raw, cursor, self.postgres)
             if self.postgres and isinstance(exc, self.dbapi.OperationalError):
                 raw.invalidate()  # the server may have gone away: the pool opens a fresh connection next time
             raise StorageError(f"database error: {_first_line(exc)}") from exc
         except BaseException:
+            tx.end_pipeline()
             _rollback(raw, cursor, self.postgres)
             raise
         finally:
