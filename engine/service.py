@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -274,8 +274,9 @@ class Engine:
     # -- time ---------------------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, max_rungs: int = 100_000) -> TickReport:
         """Fire every rung due at ``now`` (default: the clock), exactly once, in due order."""
-        moment = require_aware("now", now) if now is not None else self._now()
-        return run_tick(self, moment, max_rungs=max_rungs)
+        moment = require_aware("now", now) if now is not None else self.clock.now()
+        report = run_tick(self, moment.astimezone(UTC), max_rungs=max_rungs)
+        return replace(report, now=moment)
 
     def reproject(self) -> int:
         """Re-derive due dates and timers of every open deadline (after a calendar change)."""
@@ -350,7 +351,8 @@ class Engine:
 
     # -- helpers ------------------------------------------------------------------------------
     def _now(self) -> datetime:
-        return require_aware("clock.now()", self.clock.now())
+        """The clock's moment in UTC: converted once, so no write converts it again."""
+        return require_aware("clock.now()", self.clock.now()).astimezone(UTC)
 
     def _load(self, tx: Transaction, case_id: str, *, for_update: bool = False) -> CaseRecord:
         if not isinstance(case_id, str) or not case_id:

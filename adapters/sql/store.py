@@ -167,7 +167,8 @@ class _Codec:
     def dt_in(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
         return value if self.postgres else value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
     def dt_out(self, value: Any) -> datetime | None:
