@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,29 +169,30 @@ class Engine:
         source = record.state
         target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
         assert target is not None
-        fields = dict(record.fields)
-        for name, value in transition.spec.set.items():
-            is_ref = isinstance(value, str) and value.startswith(PAYLOAD_REF)
-            fields[name] = clean.get(value.removeprefix(PAYLOAD_REF)) if is_ref else value
+        fields = record.fields
         if transition.spec.set:
+            fields = dict(fields)
+            for name, value in transition.spec.set.items():
+                is_ref = isinstance(value, str) and value.startswith(PAYLOAD_REF)
+                fields[name] = clean.get(value.removeprefix(PAYLOAD_REF)) if is_ref else value
             fields = compiled.validate_fields(fields)
-        previous = record.previous_state if target == source else source  # a self-loop keeps the way back
-        updated = replace(record, state=target, previous_state=previous, version=record.version + 1,
-                          updated_at=now, fields=fields)
+        # Every check has passed: from here the loaded record becomes the new one (the transaction
+        # still rolls everything back if a write fails).
+        expected, fields_changed = record.version, fields != record.fields
+        record.previous_state = record.previous_state if target == source else source  # a self-loop keeps it
+        record.state, record.version, record.updated_at, record.fields = target, expected + 1, now, fields
         changes = self.keeper(compiled).apply(
             case_id=record.id, event=event, source=source, target=target, at=now, clock_start=now,
-            existing=existing, context=updated.context(clean, role), actor=actor, payload=clean)
-        entry = self._history(updated, event, source, target, actor, role, now, clean)
-        updated.history_head = entry.hash
-        if not tx.update_case(updated, record.version, fields_changed=fields != record.fields):
-            raise ConflictError(record.id, record.version, record.version + 1)
+            existing=existing, context=record.context(clean, role), actor=actor, payload=clean)
+        entry = self._history(record, event, source, target, actor, role, now, clean)
+        record.history_head = entry.hash
+        if not tx.update_case(record, expected, fields_changed=fields_changed):
+            raise ConflictError(record.id, expected, expected + 1)
         tx.append_history(record.id, entry)
         tx.save_deadlines(changes.inserted, changes.updated)
         tx.append_events([NewEvent("case.transitioned", record.id, now, {
             "kind": record.kind, "event": event, "source": source, "target": target,
-            "version": updated.version, "role": role}), *changes.events])
-        for f in dataclass_fields(record):
-            setattr(record, f.name, getattr(updated, f.name))
+            "version": record.version, "role": role}), *changes.events])
         by_name = {d.name: d for d in existing}
         by_name.update({d.name: d for d in changes.inserted})
         return compiled, list(by_name.values()), changes.projections
