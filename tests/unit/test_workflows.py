@@ -764,6 +764,9 @@ class TestBrokenComplaint:
             ("pauses_in: [suspended]", "pauses_in: [suspend]", "unknown state 'suspend'"),
             ("on_due: become_effective", "on_due: become_effectve", "unknown event 'become_effectve'"),
             ("    stops_on: [appeal, sue]\n", "    stop_on: [appeal, sue]\n", "unknown key"),
+            ("budget: {amount: 30, unit: calendar}", "budget: {amount: 0, unit: calendar}", "greater than 0"),
+            ("budget: {amount: 30, unit: calendar}", "budget: {amount: -5, unit: calendar}", "greater than 0"),
+            ("warn_at: []  #", "warn_at: [0.5, 1.5]  #", "strictly between 0 and 1"),
         ],
     )
     def test_error_names_file_line_column(self, tmp_path: Path, old: str, new: str, message: str) -> None:
