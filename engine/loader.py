@@ -72,10 +72,11 @@ _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.constru
 
 def read_yaml(text: str, *, source: str, what: str) -> CommentedMap:
     """Parse YAML into a line-aware mapping; raise DefinitionError at the broken spot."""
-    yaml = YAML(typ="rt", pure=True)
-    yaml.Constructor = _Constructor
+    # ruamel's round-trip parser builds plain mappings, lists and scalars only (no object tags)
+    parser = YAML(typ="rt", pure=True)
+    parser.Constructor = _Constructor
     try:
-        document = yaml.load(text)
+        document = parser.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
