@@ -79,8 +79,8 @@ def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, D
         if outcome is None:
             skipped += 1
             continue
-        lag, written, moved = outcome
-        fired, events, max_lag = fired + 1, events + written, max(max_lag, lag)
+        lag, moved = outcome
+        fired, events, max_lag = fired + 1, events + 1, max(max_lag, lag)
         if moved:
             generation[record.id] = generation.get(record.id, 0) + 1
             record = tx.get_case(record.id) or record
@@ -91,8 +91,11 @@ def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, D
 
 
 def _fire_rung(engine: Engine, tx: Transaction, record: CaseRecord, state: DeadlineState,
-               now: datetime) -> tuple[float, int, bool] | None:
-    """Fire the next rung of ``state`` if it is due; None when nothing was due (row re-timed)."""
+               now: datetime) -> tuple[float, bool] | None:
+    """Fire the next rung of ``state`` if it is due: (lag in seconds, whether the case moved).
+
+    None when nothing was due after all (the row is re-timed) or the rung had fired already.
+    """
     compiled = engine.workflow_of(tx, record)
     keeper = engine.keeper(compiled)
     spec = keeper.specs.get(state.name)
@@ -115,28 +118,24 @@ def _fire_rung(engine: Engine, tx: Transaction, record: CaseRecord, state: Deadl
     data: dict[str, Any] = {"deadline": state.name, "rung": rung, "kind": record.kind, "state": record.state,
                             "due_at": projection.due_at.isoformat() if projection.due_at else None,
                             "legal_basis": projection.legal_basis}
-    moved = False
-    written = 1
+    lag = (now - moment).total_seconds()
     if rung < len(spec.warn_at):
         data["fraction"] = spec.warn_at[rung]
-        new = [NewEvent("deadline.warning", record.id, now, data)]
-    elif spec.on_due is not None:
+        kind = "deadline.warning"
+    elif spec.on_due is None:
+        state.status, kind = "missed", "deadline.overdue"
+    else:  # a timer, not a duty: running out is met, and its effect is the timed event
         state.status, state.closed_at = "met", now
-        new = []
         keeper.refresh(state, context)
         tx.save_deadlines([], [state])
         try:
             engine.apply_event(tx, record, spec.on_due, actor="kntc-daemon", role="system", payload={}, now=now)
-            moved, written = True, 1
-        except NotAllowedError as exc:
+            return lag, True
+        except NotAllowedError as exc:  # the case is elsewhere: say so, as an overdue notice
             data.update(on_due=spec.on_due, applied=False, reason=exc.args[0])
-            new = [NewEvent("deadline.overdue", record.id, now, data)]
-        tx.append_events(new)
-        return (now - moment).total_seconds(), written, moved
-    else:
-        state.status = "missed"
-        new = [NewEvent("deadline.overdue", record.id, now, data)]
+            tx.append_events([NewEvent("deadline.overdue", record.id, now, data)])
+            return lag, False
     keeper.refresh(state, context)
     tx.save_deadlines([], [state])
-    tx.append_events(new)
-    return (now - moment).total_seconds(), written, moved
+    tx.append_events([NewEvent(kind, record.id, now, data)])
+    return lag, False
