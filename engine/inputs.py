@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
-from engine.errors import ValidationError
+from engine.errors import ValidationError, first_problem
 
 __all__ = ["CaseInput", "Party", "require_aware"]
 
@@ -56,9 +56,8 @@ class CaseInput(BaseModel):
                                        "respondent": respondent, "subject": subject, "content": content,
                                        "channel": channel})
         except PydanticValidationError as exc:
-            error = exc.errors()[0]
-            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
-            message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
+            loc, message = first_problem(exc.errors())
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
             raise ValidationError(where or "case", message) from None
 
 

@@ -22,7 +22,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from engine.definitions import WorkflowDefinition, check_definition
-from engine.errors import DefinitionError
+from engine.errors import DefinitionError, first_problem
 from engine.machines import CompiledWorkflow, ExpressionProblem, compile_workflow
 
 __all__ = ["load_directory", "load_file", "locate", "parse_definition", "read_yaml", "validate_located"]
@@ -92,10 +92,7 @@ def validate_located(model: type[M], document: CommentedMap, *, source: str) -> 
     try:
         return model.model_validate(plain(document))
     except PydanticValidationError as exc:
-        errors = exc.errors()  # an unknown key explains more than the "missing" it causes
-        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc = tuple(error["loc"])
-        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        loc, message = first_problem(exc.errors(), unknown="unknown key")
         raise locate(document, loc, f"{'.'.join(map(str, loc)) or 'document'}: {message}", source) from None
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from transitions import Machine
 
 from engine.definitions import PREVIOUS, FieldSpec, TransitionSpec, WorkflowDefinition
-from engine.errors import ValidationError
+from engine.errors import ValidationError, first_problem
 from engine.expressions import Expression, ExpressionError, compile_expression
 
 __all__ = ["CompiledTransition", "CompiledWorkflow", "ExpressionProblem", "compile_workflow"]
@@ -174,7 +174,5 @@ def _validate(model: type[BaseModel], values: Mapping[str, Any], *, prefix: str)
     try:
         return model.model_validate(dict(values)).model_dump(mode="json")
     except PydanticValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in (prefix, *error["loc"]))
-        message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"]
-        raise ValidationError(where, message) from None
+        loc, message = first_problem(exc.errors())
+        raise ValidationError(".".join(str(part) for part in (prefix, *loc)), message) from None

@@ -220,7 +220,8 @@ class Engine:
                     return candidate, clean
             except ExpressionError as exc:
                 raise refuse(f"its condition could not be checked ({exc})") from None
-        raise refuse(f"its condition {permitted[-1].guard.source if permitted[-1].guard else ''!s} is false")
+        conditions = " / ".join(c.guard.source for c in permitted if c.guard is not None)
+        raise refuse(f"its condition is false: {conditions}")
 
     def _allowed(self, compiled: CompiledWorkflow, record: CaseRecord, role: str | None) -> list[str]:
         allowed = []
