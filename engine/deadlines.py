@@ -23,7 +23,7 @@ working day). A rung fires once per clock cycle; a ``restart`` pause policy star
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
@@ -35,7 +35,7 @@ from engine.errors import NotAllowedError
 from engine.machines import CompiledWorkflow
 from engine.model import Deadline, DeadlineState, NewEvent
 
-__all__ = ["DeadlineChanges", "DeadlineKeeper", "Projection"]
+__all__ = ["DeadlineChanges", "DeadlineKeeper", "DeadlineViews", "Projection"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,3 +284,32 @@ def _cache_key(name: str, rule_index: int, context: Mapping[str, Any]) -> tuple[
     except TypeError:
         return None
     return key
+
+
+class DeadlineViews(Mapping[str, Deadline]):
+    """A case's deadlines by name, each computed when first read (most callers read none or one)."""
+
+    __slots__ = ("_context", "_done", "_keeper", "_projections", "_states")
+
+    def __init__(self, keeper: DeadlineKeeper, states: Iterable[DeadlineState], context: Mapping[str, Any],
+                 projections: Mapping[str, Projection] | None = None) -> None:
+        self._keeper, self._context = keeper, context
+        self._states = {s.name: s for s in states if s.name in keeper.specs}
+        self._projections = projections or {}
+        self._done: dict[str, Deadline] = {}
+
+    def __getitem__(self, name: str) -> Deadline:
+        found = self._done.get(name)
+        if found is None:
+            state = self._states[name]  # KeyError for an unknown name, as a dict would
+            found = self._done[name] = self._keeper.public(state, self._context, self._projections.get(name))
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._states)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -69,7 +70,7 @@ class Case:
     respondent: str
     petitioner_count: int
     fields: dict[str, Any]
-    deadlines: dict[str, Deadline]
+    deadlines: Mapping[str, Deadline]  # read-only; each computed on first access
     definition_hash: str
     previous_state: str | None = None
 

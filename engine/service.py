@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from engine.calendar import BusinessCalendar
-from engine.deadlines import DeadlineKeeper, Projection
+from engine.deadlines import DeadlineKeeper, DeadlineViews, Projection
 from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS, WorkflowDefinition
 from engine.errors import ConflictError, NotAllowedError, NotFound, ValidationError
 from engine.expressions import ExpressionError
@@ -374,15 +374,15 @@ class Engine:
     def _view(self, compiled: CompiledWorkflow, record: CaseRecord, deadlines: Sequence[DeadlineState],
               projections: Mapping[str, Projection] | None = None) -> Case:
         keeper = self.keeper(compiled)
-        context = record.context({}, SYSTEM)
+        context = record.context({}, SYSTEM)  # its own fields: the record may move on after this call
+        fields = context["fields"] = dict(record.fields)
         tz = self.calendar.timezone
         return Case(
             id=record.id, kind=record.kind, state=record.state, version=record.version,
             received_at=record.received_at.astimezone(tz), opened_at=record.opened_at.astimezone(tz),
             updated_at=record.updated_at.astimezone(tz), channel=record.channel, subject=record.subject,
-            respondent=record.respondent, petitioner_count=record.petitioner_count, fields=dict(record.fields),
-            deadlines={d.name: keeper.public(d, context, (projections or {}).get(d.name))
-                       for d in deadlines if d.name in keeper.specs},
+            respondent=record.respondent, petitioner_count=record.petitioner_count, fields=fields,
+            deadlines=DeadlineViews(keeper, deadlines, context, projections),
             definition_hash=record.definition_hash, previous_state=record.previous_state)
 
 
