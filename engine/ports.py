@@ -92,8 +92,11 @@ class Transaction(Protocol):
         """Every case (for audits and re-projection; not on a hot path)."""
         ...
 
-    def open_deadlines(self) -> Iterator[DeadlineState]:
-        """Every deadline not yet met or missed-and-closed (for re-projection)."""
+    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineState]:
+        """Open deadlines in (case id, name) order after the key ``after``, at most ``limit``.
+
+        For re-projection, page by page, so a million open cases never sit in memory at once.
+        """
         ...
 
     def outbox_cursor(self, channel: str) -> int:

@@ -279,21 +279,33 @@ class Engine:
         report = run_tick(self, moment.astimezone(UTC), max_rungs=max_rungs)
         return replace(report, now=moment)
 
-    def reproject(self) -> int:
-        """Re-derive due dates and timers of every open deadline (after a calendar change)."""
-        changed = 0
+    def reproject(self, *, page: int = 1000) -> int:
+        """Re-derive due dates and timers of every open deadline (after a calendar change).
+
+        Works a page of deadlines per transaction, logging progress; the new calendar is recorded
+        only when every page is done, so an interrupted run starts again at the next ``build()``.
+        """
+        changed = seen = 0
+        after: tuple[str, str] | None = None
+        while True:
+            with self.store.transaction() as tx:
+                states = tx.open_deadlines(after, page)
+                cases: dict[str, CaseRecord] = {}
+                for state in states:
+                    record = cases.get(state.case_id) or self._load(tx, state.case_id)
+                    cases[state.case_id] = record
+                    before = (state.due_at, state.next_fire_at)
+                    self.keeper(self.workflow_of(tx, record)).refresh(state, record.context({}, SYSTEM))
+                    if before != (state.due_at, state.next_fire_at):
+                        tx.save_deadlines([], [state])
+                        changed += 1
+            if not states:
+                break
+            seen, after = seen + len(states), (states[-1].case_id, states[-1].name)
+            log.info("reprojecting", deadlines_seen=seen, changed=changed)
         with self.store.transaction() as tx:
-            cases: dict[str, CaseRecord] = {}
-            for state in list(tx.open_deadlines()):
-                record = cases.get(state.case_id) or self._load(tx, state.case_id)
-                cases[state.case_id] = record
-                before = (state.due_at, state.next_fire_at)
-                self.keeper(self.workflow_of(tx, record)).refresh(state, record.context({}, SYSTEM))
-                if before != (state.due_at, state.next_fire_at):
-                    tx.save_deadlines([], [state])
-                    changed += 1
             tx.set_meta("calendar_fingerprint", self.calendar.fingerprint)
-        log.info("deadlines_reprojected", changed=changed)
+        log.info("deadlines_reprojected", deadlines_seen=seen, changed=changed)
         return changed
 
     def sync_calendar(self) -> int:

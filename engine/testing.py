@@ -127,8 +127,9 @@ class _MemoryTransaction:
     def iter_cases(self) -> Iterator[CaseRecord]:
         return iter([replace(c) for c in self.d.cases.values()])
 
-    def open_deadlines(self) -> Iterator[DeadlineState]:
-        return iter([replace(d) for d in self.d.deadlines.values() if d.closed_at is None])
+    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineState]:
+        keys = sorted(k for k, d in self.d.deadlines.items() if d.closed_at is None and (after is None or k > after))
+        return [replace(self.d.deadlines[k]) for k in keys[:limit]]
 
     def outbox_cursor(self, channel: str) -> int:
         return self.d.cursors.get(channel, 0)

@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, String, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import DateTime, Engine, String, bindparam, create_engine, event, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ClauseElement
@@ -56,7 +56,12 @@ _STATEMENTS: dict[str, Any] = {
     "update_deadline": update(t.deadlines)
     .where(t.deadlines.c.case_id == bindparam("b_case_id"), t.deadlines.c.name == bindparam("b_name"))
     .values({c: bindparam(c) for c in _DEADLINE if c not in ("case_id", "name")}),
-    "open_deadlines": select(t.deadlines).where(t.deadlines.c.closed_at.is_(None)),
+    "open_deadlines": select(t.deadlines).where(t.deadlines.c.closed_at.is_(None))
+    .order_by(t.deadlines.c.case_id, t.deadlines.c.name).limit(bindparam("limit")),
+    "open_deadlines_after": select(t.deadlines).where(
+        t.deadlines.c.closed_at.is_(None),
+        tuple_(t.deadlines.c.case_id, t.deadlines.c.name) > tuple_(bindparam("case_id"), bindparam("name")))
+    .order_by(t.deadlines.c.case_id, t.deadlines.c.name).limit(bindparam("limit")),
     "insert_history": insert(t.history).values({c: bindparam(c) for c in _HISTORY_COLS}),
     "history": select(t.history).where(t.history.c.case_id == bindparam("case_id")).order_by(t.history.c.seq),
     "next_seq": update(t.feed_counter).where(t.feed_counter.c.id == 1)
@@ -296,8 +301,12 @@ class SqlTransaction:
             row["b_case_id"], row["b_name"] = row.pop("case_id"), row.pop("name")
             self._run("update_deadline", row)
 
-    def open_deadlines(self) -> Iterator[DeadlineState]:
-        return iter([self._deadline(r) for r in self._run("open_deadlines").fetchall()])
+    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineState]:
+        if after is None:
+            rows = self._run("open_deadlines", {"limit": limit}).fetchall()
+        else:
+            rows = self._run("open_deadlines_after", {"case_id": after[0], "name": after[1], "limit": limit}).fetchall()
+        return [self._deadline(r) for r in rows]
 
     def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:
         name = "due_locked" if self.store.postgres else "due"

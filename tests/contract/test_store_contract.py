@@ -449,3 +449,19 @@ def test_postgres_concurrent_save_definition_is_idempotent(pg_url: str, settings
     finally:
         thread.join(30)
         store.engine.dispose()
+
+
+def test_reprojection_pages_through_every_open_deadline(engine: Engine, clock: ManualClock) -> None:
+    """After a new day off, reprojecting page by page moves every open deadline it covers, once."""
+    from engine.calendar import BusinessCalendar, DayOverride
+
+    cases = [engine.open_case("complaint", received_at=clock.now(), petitioners=[{"name": "A"}],
+                              respondent="R", subject="S") for _ in range(3)]
+    # 10 WD from Mon 02/03/2026 -> Mon 16/03; with 10/03 off -> Tue 17/03
+    assert {engine.get(c.id).deadlines["acceptance"].due_date for c in cases} == {date(2026, 3, 16)}
+    stormy = BusinessCalendar(working_days=[DayOverride(date(2026, 8, 22), "làm bù")],
+                              days_off=[DayOverride(date(2026, 3, 10), "bão")])
+    moved = Engine(store=engine.store, workflows=engine.workflows, calendar=stormy, clock=clock)
+    assert moved.reproject(page=1) == 3
+    assert {moved.get(c.id).deadlines["acceptance"].due_date for c in cases} == {date(2026, 3, 17)}
+    assert moved.sync_calendar() == 0
