@@ -8,6 +8,7 @@ changed since the timers were last projected.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from adapters.clock import SystemClock
@@ -16,6 +17,7 @@ from adapters.sql.migrate import current_revision, head_revision, upgrade
 from adapters.sql.store import SqlStore, make_sql_engine
 from engine.errors import ConfigError, StorageError
 from engine.loader import load_directory
+from engine.machines import CompiledWorkflow
 from engine.ports import Clock
 from engine.service import Engine
 
@@ -56,10 +58,10 @@ def build_store(settings: Settings, database_url: str | None = None, *, auto_mig
     return SqlStore(sql_engine)
 
 
-def _check_roles(settings: Settings, workflows: dict[str, object]) -> None:
+def _check_roles(settings: Settings, workflows: Mapping[str, CompiledWorkflow]) -> None:
     known = set(settings.organisation.roles)
     for name, compiled in workflows.items():
-        unknown = compiled.definition.roles() - known  # type: ignore[attr-defined]
+        unknown = compiled.definition.roles() - known
         if unknown:
             raise ConfigError(f"workflow {name!r} names role(s) {', '.join(sorted(unknown))} that "
                               f"config.yaml organisation.roles does not declare")

@@ -23,6 +23,7 @@ from rich.table import Table
 from adapters.bootstrap import build
 from adapters.config import Settings
 from engine.errors import NotAllowedError
+from engine.model import Event
 from engine.service import Engine
 from engine.testing import ManualClock
 
@@ -117,11 +118,11 @@ def _payload(eng: Engine, case_id: str, event: str) -> dict[str, object]:
     return {}
 
 
-def _all_events(eng: object) -> list[object]:
-    out: list[object] = []
+def _all_events(eng: Engine) -> list[Event]:
+    out: list[Event] = []
     after = 0
     while True:
-        batch = eng.events(after=after, limit=1000)  # type: ignore[attr-defined]
+        batch = eng.events(after=after, limit=1000)
         if not batch:
             return out
         out.extend(batch)

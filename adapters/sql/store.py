@@ -19,12 +19,13 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Engine, String, bindparam, create_engine, event, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.sql import tables as t
 from engine.errors import ConflictError, StorageError, ValidationError
@@ -147,7 +148,7 @@ class _Compiled:
     __slots__ = ("defaults", "named", "names", "sql")
 
     def __init__(self, stmt: ClauseElement, engine: Engine) -> None:
-        compiled = stmt.compile(dialect=engine.dialect)
+        compiled = cast(SQLCompiler, stmt.compile(dialect=engine.dialect))
         self.sql = str(compiled)
         self.named = engine.dialect.paramstyle in ("named", "pyformat")
         self.names = tuple(compiled.positiontup or ()) if not self.named else ()
@@ -177,11 +178,11 @@ class _Codec:
         return value if self.postgres else value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
     def dt_out(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else self.dt_required(value)
+
+    def dt_required(self, value: Any) -> datetime:
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
     def json_in(self, value: Any) -> Any:
         return self._jsonb(value) if self.postgres else _ENCODE(value)
@@ -331,7 +332,7 @@ class SqlTransaction:
         for r in self._run("history", {"case_id": case_id}).fetchall():
             m = dict(zip(_HISTORY_COLS, r, strict=True))
             out.append(HistoryEntry(seq=m["seq"], event=m["event"], source=m["source"], target=m["target"],
-                                    actor=m["actor"], role=m["role"], at=self.c.dt_out(m["at"]),  # type: ignore[arg-type]
+                                    actor=m["actor"], role=m["role"], at=self.c.dt_required(m["at"]),
                                     payload=self.c.json_out(m["payload"]), hash=m["hash"]))
         return out
 
@@ -349,7 +350,7 @@ class SqlTransaction:
             self._run_many("insert_event", [{**row, "seq": last - len(rows) + 1 + i} for i, row in enumerate(rows)])
 
     def events(self, after: int, limit: int) -> list[Event]:
-        return [Event(seq=r[0], type=r[1], case_id=r[2], at=self.c.dt_out(r[3]),  # type: ignore[arg-type]
+        return [Event(seq=r[0], type=r[1], case_id=r[2], at=self.c.dt_required(r[3]),
                       data=self.c.json_out(r[4]))
                 for r in self._run("events", {"after": after, "limit": limit}).fetchall()]
 
