@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from engine.calendar import BusinessCalendar
-from engine.definitions import OPENED, Budget, DeadlineSpec
+from engine.definitions import Budget, DeadlineSpec
 from engine.errors import NotAllowedError
 from engine.machines import CompiledWorkflow
 from engine.model import Deadline, DeadlineState, NewEvent
@@ -266,11 +266,6 @@ class DeadlineKeeper:
                 state.status = "missed" if state.status == "missed" else "running"
             return True
         return False
-
-    @staticmethod
-    def clock_start(event: str, at: datetime, received_at: datetime) -> datetime:
-        """When a clock started by ``event`` starts: the date of receipt for ``opened``."""
-        return received_at if event == OPENED else at
 
 
 def _cache_key(name: str, rule_index: int, context: Mapping[str, Any]) -> tuple[Any, ...] | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -116,10 +115,6 @@ def plain(node: Any) -> Any:
         return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, CommentedSeq | list):
         return [plain(v) for v in node]
-    if isinstance(node, datetime):
-        return node
-    if isinstance(node, date):
-        return date(node.year, node.month, node.day)
     return node
 
 

@@ -79,8 +79,6 @@ _STATEMENTS: dict[str, Any] = {
     "get_definition": select(t.definitions.c.body).where(t.definitions.c.hash == bindparam("hash")),
     "get_meta": select(t.meta.c.value).where(t.meta.c.key == bindparam("key")),
     "get_cursor": select(t.outbox_cursors.c.last_seq).where(t.outbox_cursors.c.channel == bindparam("channel")),
-    "counter": select(t.feed_counter.c.id),
-    "insert_counter": insert(t.feed_counter).values(id=1, last_seq=0),
 }
 _DUE_LOCKED = _STATEMENTS["due"].with_for_update(of=[t.deadlines, t.cases], skip_locked=True)
 # PostgreSQL, one event (the usual transition): bump the counter and write the row in one round trip
@@ -501,11 +499,6 @@ class SqlStore:
         self._local = threading.local()
         self.engine.dispose()
 
-    def ensure_feed_counter(self) -> None:
-        """Create the feed counter row if missing (the migration does it; this repairs)."""
-        with self.transaction() as tx:
-            if tx._run("counter").fetchone() is None:
-                tx._run("insert_counter")
 
 
 def _rollback(raw: Any, cursor: Any, postgres: bool) -> None:
