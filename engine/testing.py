@@ -13,12 +13,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from engine.calendar import BusinessCalendar
+from engine.calendar import BusinessCalendar, DayOverride
 from engine.errors import ValidationError
+from engine.loader import load_directory
 from engine.model import CaseRecord, DeadlineState, Event, HistoryEntry, NewEvent
 from engine.service import Engine
 
@@ -173,23 +175,16 @@ class MemoryStore:
         return list(self._data.parties.get(case_id, []))
 
 
-_CALENDARS: dict[tuple[Any, ...], BusinessCalendar] = {}
+@cache
+def default_calendar() -> BusinessCalendar:
+    """The shipped config.yaml's calendar (Saturday 22/08/2026 worked), built once per process."""
+    return BusinessCalendar(working_days=[DayOverride(date(2026, 8, 22), "Làm bù cho ngày 31/8/2026")])
 
 
 def memory_engine(clock: ManualClock, *, workflows_dir: str | Path = "workflows",
                   calendar: BusinessCalendar | None = None) -> Engine:
     """An Engine on a fresh MemoryStore with the workflows of ``workflows_dir``."""
-    from datetime import date
-
-    from engine.calendar import DayOverride
-    from engine.loader import load_directory
-
-    if calendar is None:
-        key = ("default",)
-        calendar = _CALENDARS.get(key)
-        if calendar is None:
-            calendar = _CALENDARS[key] = BusinessCalendar(
-                working_days=[DayOverride(date(2026, 8, 22), "Làm bù cho ngày 31/8/2026")])
-    engine = Engine(store=MemoryStore(), workflows=load_directory(workflows_dir), calendar=calendar, clock=clock)
+    engine = Engine(store=MemoryStore(), workflows=load_directory(workflows_dir),
+                    calendar=calendar or default_calendar(), clock=clock)
     engine.register_definitions()
     return engine

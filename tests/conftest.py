@@ -52,9 +52,8 @@ def _parse_workflows_once(monkeypatch: pytest.MonkeyPatch) -> None:
             _PARSED[key] = original(folder)
         return dict(_PARSED[key])
 
-    for module in (loader, bootstrap):
+    for module in (loader, bootstrap, testing):
         monkeypatch.setattr(module, "load_directory", load_directory)
-    del testing  # memory_engine imports load_directory from engine.loader at call time
 
 
 @pytest.fixture
