@@ -231,9 +231,9 @@ def daemon(once: Annotated[bool, typer.Option("--once", help="Run one tick and e
            now: Annotated[str | None, typer.Option(help="Simulated ISO date-time.")] = None,
            as_json: JsonOpt = False) -> None:
     """Run the escalation daemon: tick due timers, dispatch the outbox."""
-    from adapters.clock import SystemClock
+    from adapters.clock import OffsetClock, SystemClock
+    from adapters.daemon import Daemon
     from adapters.notify.log import log_channel
-    from adapters.scheduler import Daemon, OffsetClock
     settings = _settings()
     moment = parse_now(now, settings.timezone)
     clock = OffsetClock(SystemClock(), moment) if moment and not once else None

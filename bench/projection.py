@@ -70,7 +70,7 @@ def run(ctx: Context) -> None:
     from adapters.config import load_settings
     from engine.deadlines import DeadlineKeeper
     from engine.loader import load_directory
-    from engine.model import DeadlineState
+    from engine.model import DeadlineLedger
 
     settings = load_settings(CONFIG)
     calendar = settings.build_calendar()
@@ -105,7 +105,7 @@ def run(ctx: Context) -> None:
     spec = workflow.definition.deadlines["resolution"]
     context = {"fields": workflow.validate_fields({}), "payload": {}, "role": "system",
                "case": {"state": "accepted", "channel": "post", "petitioner_count": 1, "kind": "complaint"}}
-    states = [DeadlineState(case_id="c", name="resolution", status="running",
+    states = [DeadlineLedger(case_id="c", name="resolution", status="running",
                             started_at=calendar.start_of_day(d), start_date=d) for d in YEAR]
 
     def naive_project(state: Any) -> tuple[datetime | None, ...]:

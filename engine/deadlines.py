@@ -1,6 +1,6 @@
 """Deadlines: budgets on a pausable clock, kept as a ledger, projected on the business calendar.
 
-A deadline's ledger (:class:`~engine.model.DeadlineState`) records only facts: the day its clock
+A deadline's ledger (:class:`~engine.model.DeadlineLedger`) records only facts: the day its clock
 started, its pauses ``(paused_on, resumed_on)``, the extensions granted, the rungs already fired.
 Everything else — the budget in force, the due date, the warning moments, the next timer — is
 derived from the ledger, the definition and the calendar every time it is needed, so a change of
@@ -33,7 +33,7 @@ from engine.calendar import BusinessCalendar
 from engine.definitions import Budget, DeadlineSpec
 from engine.errors import NotAllowedError
 from engine.machines import CompiledWorkflow
-from engine.model import Deadline, DeadlineState, NewEvent
+from engine.model import Deadline, DeadlineLedger, NewEvent
 
 __all__ = ["DeadlineChanges", "DeadlineKeeper", "DeadlineViews", "Projection"]
 
@@ -57,8 +57,8 @@ class Projection:
 class DeadlineChanges:
     """What one command did to a case's deadlines."""
 
-    inserted: list[DeadlineState] = field(default_factory=list)
-    updated: list[DeadlineState] = field(default_factory=list)
+    inserted: list[DeadlineLedger] = field(default_factory=list)
+    updated: list[DeadlineLedger] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
     projections: dict[str, Projection] = field(default_factory=dict)
 
@@ -74,7 +74,7 @@ class DeadlineKeeper:
         self._moments: dict[tuple[Any, ...], tuple[date | None, tuple[datetime | None, ...]]] = {}
 
     # -- projection ---------------------------------------------------------------------------
-    def budget(self, spec: DeadlineSpec, state: DeadlineState,
+    def budget(self, spec: DeadlineSpec, state: DeadlineLedger,
                context: Mapping[str, Any]) -> tuple[int, Literal["calendar", "working"], str]:
         """The budget in force (amount including extensions), its unit and legal basis."""
         rule_index = next((i for i in range(len(spec.rules) - 1, -1, -1)
@@ -103,7 +103,7 @@ class DeadlineKeeper:
                 return variant.budget, variant.legal_basis or basis
         return budget, basis
 
-    def project(self, spec: DeadlineSpec, state: DeadlineState, context: Mapping[str, Any]) -> Projection:
+    def project(self, spec: DeadlineSpec, state: DeadlineLedger, context: Mapping[str, Any]) -> Projection:
         """Due date, due moment and warning moments of ``state`` under the current calendar."""
         amount, unit, basis = self.budget(spec, state, context)
         key = (amount, unit, state.start_date, tuple(state.pauses), tuple(spec.warn_at))
@@ -114,7 +114,7 @@ class DeadlineKeeper:
             found = self._moments[key] = self._moments_of(spec, state, amount, unit)
         return Projection(amount, unit, basis, found[0], found[1])
 
-    def _moments_of(self, spec: DeadlineSpec, state: DeadlineState, amount: int,
+    def _moments_of(self, spec: DeadlineSpec, state: DeadlineLedger, amount: int,
                     unit: Literal["calendar", "working"]) -> tuple[date | None, tuple[datetime | None, ...]]:
         cal, pauses = self.calendar, state.pauses
         rungs: list[datetime | None] = []
@@ -126,7 +126,7 @@ class DeadlineKeeper:
         rungs.append(cal.end_of_day(due) if due is not None else None)
         return due, tuple(rungs)
 
-    def next_rung(self, state: DeadlineState, projection: Projection) -> tuple[int, datetime | None]:
+    def next_rung(self, state: DeadlineLedger, projection: Projection) -> tuple[int, datetime | None]:
         """The next rung to fire and its moment (None while paused or when all have fired)."""
         if not state.open or state.paused:
             return len(projection.rungs), None
@@ -136,7 +136,7 @@ class DeadlineKeeper:
                 return index, moment
         return len(projection.rungs), None
 
-    def refresh(self, state: DeadlineState, context: Mapping[str, Any]) -> Projection:
+    def refresh(self, state: DeadlineLedger, context: Mapping[str, Any]) -> Projection:
         """Re-derive ``due_at`` and ``next_fire_at`` of ``state`` from its ledger."""
         spec = self.specs[state.name]
         projection = self.project(spec, state, context)
@@ -144,7 +144,7 @@ class DeadlineKeeper:
         state.next_fire_at = self.next_rung(state, projection)[1]
         return projection
 
-    def public(self, state: DeadlineState, context: Mapping[str, Any],
+    def public(self, state: DeadlineLedger, context: Mapping[str, Any],
                projection: Projection | None = None) -> Deadline:
         """The portal's view of a deadline (``projection`` if the caller has it already)."""
         spec = self.specs[state.name]
@@ -167,7 +167,7 @@ class DeadlineKeeper:
 
     # -- commands -----------------------------------------------------------------------------
     def apply(self, *, case_id: str, event: str, source: str | None, target: str, at: datetime,
-              clock_start: datetime, existing: list[DeadlineState], context: Mapping[str, Any],
+              clock_start: datetime, existing: list[DeadlineLedger], context: Mapping[str, Any],
               actor: str, payload: Mapping[str, Any]) -> DeadlineChanges:
         """Start, stop, extend, pause or resume the case's clocks for one transition.
 
@@ -189,7 +189,7 @@ class DeadlineKeeper:
                     touched = (self._extend(spec, state, event, source or "", at, actor, payload, changes)
                                | self._pause_or_resume(spec, state, source, target, today))
             if event in spec.starts_on and (state is None or not state.open) and self._applies(spec, context):
-                fresh = DeadlineState(case_id=case_id, name=name, status="running", started_at=clock_start,
+                fresh = DeadlineLedger(case_id=case_id, name=name, status="running", started_at=clock_start,
                                       start_date=self.calendar.local_date(clock_start))
                 if state is not None:  # started again after it closed: a new cycle
                     fresh.cycle = state.cycle + 1
@@ -212,14 +212,14 @@ class DeadlineKeeper:
         return spec.when is None or self.workflow.conditions[spec.when].evaluate(context)
 
     @staticmethod
-    def _stop(state: DeadlineState, at: datetime) -> bool:
+    def _stop(state: DeadlineLedger, at: datetime) -> bool:
         """Meet the deadline (or leave it missed); a case reaching a final state stops every clock."""
         if state.status != "missed":
             state.status = "met"
         state.closed_at, state.next_fire_at = at, None
         return True
 
-    def check_extensions(self, event: str, source: str, existing: list[DeadlineState],
+    def check_extensions(self, event: str, source: str, existing: list[DeadlineLedger],
                          allowed: Callable[[], list[str]]) -> None:
         """Refuse ``event`` if it would extend a running deadline past the definition's bound."""
         for state in existing:
@@ -233,7 +233,7 @@ class DeadlineKeeper:
                     reason=f"deadline {state.name!r} was already extended {state.extensions} time(s), "
                            f"the most {ext.legal_basis or spec.legal_basis} allows")
 
-    def _extend(self, spec: DeadlineSpec, state: DeadlineState, event: str, source: str, at: datetime,
+    def _extend(self, spec: DeadlineSpec, state: DeadlineLedger, event: str, source: str, at: datetime,
                 actor: str, payload: Mapping[str, Any], changes: DeadlineChanges) -> bool:
         ext = spec.extensions
         if ext is None or event != ext.event:
@@ -247,7 +247,7 @@ class DeadlineKeeper:
             "legal_basis": ext.legal_basis or spec.legal_basis, "has_reason": bool(payload.get("reason"))}))
         return True
 
-    def _pause_or_resume(self, spec: DeadlineSpec, state: DeadlineState, source: str | None,
+    def _pause_or_resume(self, spec: DeadlineSpec, state: DeadlineLedger, source: str | None,
                          target: str, today: date) -> bool:
         """Open or close a pause; a missed deadline stays ``missed`` while its ledger records the pause."""
         paused_before = source in spec.pauses_in if source else False
@@ -286,7 +286,7 @@ class DeadlineViews(Mapping[str, Deadline]):
 
     __slots__ = ("_context", "_done", "_keeper", "_projections", "_states")
 
-    def __init__(self, keeper: DeadlineKeeper, states: Iterable[DeadlineState], context: Mapping[str, Any],
+    def __init__(self, keeper: DeadlineKeeper, states: Iterable[DeadlineLedger], context: Mapping[str, Any],
                  projections: Mapping[str, Projection] | None = None) -> None:
         self._keeper, self._context = keeper, context
         self._states = {s.name: s for s in states if s.name in keeper.specs}

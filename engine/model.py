@@ -18,7 +18,7 @@ __all__ = [
     "Case",
     "CaseRecord",
     "Deadline",
-    "DeadlineState",
+    "DeadlineLedger",
     "Event",
     "HistoryEntry",
     "NewEvent",
@@ -147,7 +147,7 @@ class CaseRecord:
 
 
 @dataclass(slots=True)
-class DeadlineState:
+class DeadlineLedger:
     """The ledger of one deadline of one case, and its timer (``next_fire_at``)."""
 
     case_id: str

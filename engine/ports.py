@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from engine.model import CaseRecord, DeadlineState, Event, HistoryEntry, NewEvent
+from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
 
 __all__ = ["Clock", "Store", "Transaction"]
 
@@ -44,11 +44,11 @@ class Transaction(Protocol):
         """
         ...
 
-    def get_deadlines(self, case_id: str) -> list[DeadlineState]:
+    def get_deadlines(self, case_id: str) -> list[DeadlineLedger]:
         """Every deadline ledger of the case."""
         ...
 
-    def save_deadlines(self, inserted: Sequence[DeadlineState], updated: Sequence[DeadlineState]) -> None:
+    def save_deadlines(self, inserted: Sequence[DeadlineLedger], updated: Sequence[DeadlineLedger]) -> None:
         """Insert new ledgers and update changed ones."""
         ...
 
@@ -60,7 +60,7 @@ class Transaction(Protocol):
         """Append feed events; their ``seq`` grows in commit order."""
         ...
 
-    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
         """Up to ``limit`` deadlines with ``next_fire_at <= now``, earliest first, with their cases.
 
         Rows are locked for this transaction; rows another transaction holds are skipped
@@ -92,7 +92,7 @@ class Transaction(Protocol):
         """Every case (for audits and re-projection; not on a hot path)."""
         ...
 
-    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineState]:
+    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineLedger]:
         """Open deadlines in (case id, name) order after the key ``after``, at most ``limit``.
 
         For re-projection, page by page, so a million open cases never sit in memory at once.

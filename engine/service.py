@@ -26,7 +26,7 @@ from engine.model import (
     GENESIS,
     Case,
     CaseRecord,
-    DeadlineState,
+    DeadlineLedger,
     Event,
     HistoryEntry,
     NewEvent,
@@ -34,7 +34,7 @@ from engine.model import (
     chain_hash,
 )
 from engine.ports import Clock, Store, Transaction
-from engine.timers import run_tick
+from engine.tick import run_tick
 
 __all__ = ["AuditReport", "Engine"]
 
@@ -158,7 +158,7 @@ class Engine:
 
     def apply_event(self, tx: Transaction, record: CaseRecord, event: str, *, actor: str, role: str,
                     payload: Mapping[str, Any], now: datetime
-                    ) -> tuple[CompiledWorkflow, list[DeadlineState], dict[str, Projection]]:
+                    ) -> tuple[CompiledWorkflow, list[DeadlineLedger], dict[str, Projection]]:
         """Check and apply one event to a loaded case inside ``tx`` (used by fire and the daemon)."""
         compiled = self.workflow_of(tx, record)
         existing = tx.get_deadlines(record.id)
@@ -383,7 +383,7 @@ class Engine:
         return HistoryEntry(seq=record.version, event=event, source=source, target=target, actor=actor,
                             role=role, at=at, payload=payload, hash=digest)
 
-    def _view(self, compiled: CompiledWorkflow, record: CaseRecord, deadlines: Sequence[DeadlineState],
+    def _view(self, compiled: CompiledWorkflow, record: CaseRecord, deadlines: Sequence[DeadlineLedger],
               projections: Mapping[str, Projection] | None = None) -> Case:
         keeper = self.keeper(compiled)
         context = record.context({}, SYSTEM)  # its own fields: the record may move on after this call

@@ -29,7 +29,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from adapters.sql import tables as t
 from engine.errors import ConflictError, StorageError, ValidationError
-from engine.model import CaseRecord, DeadlineState, Event, HistoryEntry, NewEvent
+from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
 
 __all__ = ["SqlStore", "SqlTransaction", "make_sql_engine"]
 
@@ -284,7 +284,7 @@ class SqlTransaction:
         return iter([self._case(r) for r in self._run("iter_cases").fetchall()])
 
     # deadlines ----------------------------------------------------------------------------
-    def get_deadlines(self, case_id: str) -> list[DeadlineState]:
+    def get_deadlines(self, case_id: str) -> list[DeadlineLedger]:
         prefetched, self._prefetched = self._prefetched, None
         if prefetched is not None and prefetched[0] == case_id:
             rows = prefetched[1]
@@ -292,7 +292,7 @@ class SqlTransaction:
             rows = self._run("get_deadlines", {"case_id": case_id}).fetchall()
         return [self._deadline(r) for r in rows]
 
-    def save_deadlines(self, inserted: Sequence[DeadlineState], updated: Sequence[DeadlineState]) -> None:
+    def save_deadlines(self, inserted: Sequence[DeadlineLedger], updated: Sequence[DeadlineLedger]) -> None:
         if inserted:
             self._run_many("insert_deadline", [self._deadline_row(d) for d in inserted])
         for d in updated:
@@ -300,14 +300,14 @@ class SqlTransaction:
             row["b_case_id"], row["b_name"] = row.pop("case_id"), row.pop("name")
             self._run("update_deadline", row)
 
-    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineState]:
+    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineLedger]:
         if after is None:
             rows = self._run("open_deadlines", {"limit": limit}).fetchall()
         else:
             rows = self._run("open_deadlines_after", {"case_id": after[0], "name": after[1], "limit": limit}).fetchall()
         return [self._deadline(r) for r in rows]
 
-    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineState]]:
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
         name = "due_locked" if self.store.postgres else "due"
         split = len(_DEADLINE)
         return [(self._case(r[split:]), self._deadline(r[:split]))
@@ -389,7 +389,7 @@ class SqlTransaction:
         m["updated_at"], m["fields"] = c.dt_out(m["updated_at"]), c.json_out(m["fields"])
         return CaseRecord(**m)
 
-    def _deadline_row(self, d: DeadlineState) -> dict[str, Any]:
+    def _deadline_row(self, d: DeadlineLedger) -> dict[str, Any]:
         c = self.c
         row = {name: getattr(d, name) for name in _DEADLINE}
         for name in ("started_at", "next_fire_at", "due_at", "closed_at"):
@@ -398,7 +398,7 @@ class SqlTransaction:
         row["pauses"] = c.json_in([[p.isoformat(), r.isoformat() if r else None] for p, r in d.pauses])
         return row
 
-    def _deadline(self, row: Sequence[Any]) -> DeadlineState:
+    def _deadline(self, row: Sequence[Any]) -> DeadlineLedger:
         c = self.c
         m = dict(zip(_DEADLINE, row, strict=True))
         for name in ("started_at", "next_fire_at", "due_at", "closed_at"):
@@ -406,7 +406,7 @@ class SqlTransaction:
         m["start_date"] = c.date_out(m["start_date"])
         m["pauses"] = [(date.fromisoformat(p), date.fromisoformat(r) if r else None)
                        for p, r in c.json_out(m["pauses"])]
-        return DeadlineState(**m)
+        return DeadlineLedger(**m)
 
 
 class SqlStore:

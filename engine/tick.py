@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from engine.errors import NotAllowedError
-from engine.model import CaseRecord, DeadlineState, NewEvent, TickReport
+from engine.model import CaseRecord, DeadlineLedger, NewEvent, TickReport
 from engine.ports import Transaction
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def run_tick(engine: Engine, now: datetime, *, max_rungs: int) -> TickReport:
     return report
 
 
-def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, DeadlineState]],
+def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, DeadlineLedger]],
                 now: datetime, *, horizon: datetime | None) -> tuple[int, int, int, float]:
     """Fire the claimed rows' rungs in due order; a row's later rungs up to ``horizon`` follow in turn.
 
@@ -60,7 +60,7 @@ def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, D
     if horizon is None:
         horizon = batch[-1][1].next_fire_at or now
     generation: dict[str, int] = {}
-    queue: list[tuple[datetime, int, int, CaseRecord, DeadlineState]] = []
+    queue: list[tuple[datetime, int, int, CaseRecord, DeadlineLedger]] = []
     for order, (record, state) in enumerate(batch):
         heapq.heappush(queue, (state.next_fire_at or now, order, 0, record, state))
     order = len(batch)
@@ -90,7 +90,7 @@ def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, D
     return fired, skipped, events, max_lag
 
 
-def _fire_rung(engine: Engine, tx: Transaction, record: CaseRecord, state: DeadlineState,
+def _fire_rung(engine: Engine, tx: Transaction, record: CaseRecord, state: DeadlineLedger,
                now: datetime) -> tuple[float, bool] | None:
     """Fire the next rung of ``state`` if it is due: (lag in seconds, whether the case moved).
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import FrameType
 
 import structlog
@@ -20,24 +20,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.errors import KntcError
 from engine.model import Event, TickReport
-from engine.ports import Clock
 from engine.service import Engine
 
-__all__ = ["Daemon", "OffsetClock"]
+__all__ = ["Daemon"]
 
 log = structlog.get_logger("kntc.daemon")
-
-
-class OffsetClock:
-    """A clock running at real speed from a simulated start (``kntc daemon --now``)."""
-
-    def __init__(self, base: Clock, start: datetime) -> None:
-        self.base = base
-        self.offset: timedelta = start - base.now()
-
-    def now(self) -> datetime:
-        """The simulated current moment."""
-        return self.base.now() + self.offset
 
 
 class Daemon:
