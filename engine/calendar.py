@@ -43,6 +43,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.errors import KntcError
+
 __all__ = ["BusinessCalendar", "CalendarError", "DayOverride", "Unit"]
 
 Unit = Literal["calendar", "working"]
@@ -52,8 +54,11 @@ _WEEKEND_NAMES = {5: "Thứ Bảy", 6: "Chủ nhật"}
 _ONE_DAY = timedelta(days=1)
 
 
-class CalendarError(ValueError):
-    """Invalid calendar configuration (bad override, year range or timezone)."""
+class CalendarError(KntcError, ValueError):
+    """Invalid calendar configuration (bad override, year range or timezone).
+
+    A :class:`~engine.errors.KntcError`; also a ``ValueError``, as it was before the one root.
+    """
 
 
 @dataclass(frozen=True)

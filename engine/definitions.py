@@ -183,18 +183,44 @@ class WorkflowDefinition(_Model):
         """Every role named by a transition or allowed to reveal identities."""
         return {r for t in self.transitions for r in t.roles} | set(self.reveal_roles)
 
+    def sources(self, transition: TransitionSpec) -> list[str]:
+        """The states ``transition`` leaves from: its ``from`` list, ``"*"`` meaning every non-final state."""
+        if transition.source == ["*"]:
+            return [s for s, spec in self.states.items() if not spec.final]
+        return transition.source
+
+    def came_from(self) -> dict[str, set[str]]:
+        """For each state, the states a case in it may have come from: where ``@previous`` can take it.
+
+        The previous state is the source of the last transition that changed the state, so the sets
+        are a fixpoint over the edges: ``P -> S`` (``P != S``) puts ``P`` in ``S``'s set, and a
+        ``@previous`` return from ``T`` to ``S`` puts ``T`` there. Guards are ignored, so a set may be
+        larger than what a case can really do, never smaller.
+        """
+        back: dict[str, set[str]] = {name: set() for name in self.states}
+        returning: list[str] = []
+        for t in self.transitions:
+            for source in self.sources(t):
+                if t.to == PREVIOUS:
+                    returning.append(source)
+                elif t.to != source and t.to in back:
+                    back[t.to].add(source)
+        changed = True
+        while changed:
+            changed = False
+            for source in returning:
+                for dest in list(back.get(source, ())):
+                    if dest != source and dest in back and source not in back[dest]:
+                        back[dest].add(source)
+                        changed = True
+        return back
+
 
 class Problem(BaseModel):
     """A cross-check failure: ``loc`` is the path into the YAML document."""
 
     loc: tuple[str | int, ...]
     message: str
-
-
-def _sources(defn: WorkflowDefinition, transition: TransitionSpec) -> list[str]:
-    if transition.source == ["*"]:
-        return [s for s, spec in defn.states.items() if not spec.final]
-    return transition.source
 
 
 def check_definition(defn: WorkflowDefinition) -> list[Problem]:
@@ -220,6 +246,7 @@ def _problems(defn: WorkflowDefinition) -> Iterator[Problem]:
     for name, dl in defn.deadlines.items():
         yield from _deadline_problems(defn, name, dl, states, events)
     yield from _reachability(defn)
+    yield from _endings(defn)
 
 
 def _deadline_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec,
@@ -257,13 +284,41 @@ def _reachability(defn: WorkflowDefinition) -> Iterator[Problem]:
     while frontier:  # `@previous` returns only to states already reached, so it adds none
         state = frontier.pop()
         for t in defn.transitions:
-            if state in _sources(defn, t) and t.to != PREVIOUS and t.to not in reached:
+            if state in defn.sources(t) and t.to != PREVIOUS and t.to not in reached:
                 reached.add(t.to)
                 frontier.append(t.to)
     for name in defn.states:
         if name not in reached:
             yield Problem(loc=("states", name), message=f"state {name!r} is unreachable from {defn.initial!r}")
     for i, t in enumerate(defn.transitions):
-        if not any(s in reached for s in _sources(defn, t)):
+        if not any(s in reached for s in defn.sources(t)):
             yield Problem(loc=("transitions", i),
                           message=f"event {t.event!r} can never fire: no source state is reachable")
+
+
+def _endings(defn: WorkflowDefinition) -> Iterator[Problem]:
+    """Every non-final state has a way out, and some path from it reaches a final state."""
+    if not any(spec.final for spec in defn.states.values()):
+        yield Problem(loc=("states",), message="no state is final: a case could never be closed")
+        return
+    back = defn.came_from()
+    out: dict[str, set[str]] = {}
+    for t in defn.transitions:
+        for source in defn.sources(t):
+            out.setdefault(source, set()).update(back.get(source, set()) if t.to == PREVIOUS else {t.to})
+    ending = {name for name, spec in defn.states.items() if spec.final}
+    changed = True
+    while changed:
+        changed = False
+        for state, targets in out.items():
+            if state not in ending and targets & ending:
+                ending.add(state)
+                changed = True
+    for name in defn.states:
+        if name in ending:
+            continue
+        if name not in out:
+            yield Problem(loc=("states", name),
+                          message=f"state {name!r} is a dead end: it is not final and no transition leaves it")
+        else:
+            yield Problem(loc=("states", name), message=f"no final state can be reached from state {name!r}")

@@ -16,8 +16,6 @@ Each error's message is one line a clerk can act on. A call that raises changes 
 
 from __future__ import annotations
 
-from typing import Any
-
 __all__ = [
     "ConfigError",
     "ConflictError",
@@ -27,7 +25,6 @@ __all__ = [
     "NotFound",
     "StorageError",
     "ValidationError",
-    "first_problem",
 ]
 
 
@@ -88,12 +85,3 @@ class NotFound(KntcError, LookupError):
 
 class StorageError(KntcError):
     """The store failed; the driver's exception is the ``__cause__``."""
-
-
-def first_problem(errors: list[Any], unknown: str = "unknown field") -> tuple[tuple[str | int, ...], str]:
-    """The pydantic error to report, as (location, message).
-
-    A misspelt key is reported before the "field required" it causes: it names what to fix.
-    """
-    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    return tuple(error["loc"]), unknown if error["type"] == "extra_forbidden" else error["msg"]

@@ -22,6 +22,7 @@ __all__ = ["CASE_ATTRIBUTES", "ROOTS", "Expression", "ExpressionError", "compile
 ROOTS = frozenset({"fields", "payload", "case", "role"})
 CASE_ATTRIBUTES = frozenset({"state", "channel", "petitioner_count", "kind"})
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_TYPE_ERRORS = ("Unsupported operation", "No such overload")
 _MEMBER = re.compile(r"\b(fields|payload|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -46,6 +47,25 @@ class Expression:
         if not isinstance(result, bool):
             raise ExpressionError(f"{self.source!r} gave {result!r}, not true or false")
         return result
+
+
+    def type_error(self, sample: Mapping[str, Any]) -> str | None:
+        """Why the expression cannot work on well-typed ``sample`` data, or None if it may.
+
+        Only CEL's type errors count ("Unsupported operation", "No such overload") and a result
+        that is not a bool; an error that depends on the values (division by zero, a missing key,
+        an index out of range, a bad date string) is not reported.
+        """
+        try:
+            result = self.program.execute({root: sample[root] for root in self.roots})
+        except TypeError as exc:
+            text = str(exc)
+            return f"type error: {text.split('. ')[0]}" if text.startswith(_TYPE_ERRORS) else None
+        except Exception:  # value-dependent failures are for run time to report
+            return None
+        if result is None or isinstance(result, bool):
+            return None
+        return f"gives {type(result).__name__} {result!r}, not true or false"
 
 
 def compile_expression(source: str, *, fields: Iterable[str], payload: Iterable[str] = ()) -> Expression:

@@ -14,8 +14,7 @@ def _edges(defn: WorkflowDefinition) -> Iterator[tuple[str, str, str]]:
     """(source, target, label) once per distinct edge; ``@previous`` drawn as one dashed return."""
     seen: set[tuple[str, str, str]] = set()
     for t in defn.transitions:
-        sources = [s for s, st in defn.states.items() if not st.final] if t.source == ["*"] else t.source
-        for source in sources:
+        for source in defn.sources(t):
             edge = (source, t.to, t.event)
             if edge not in seen:
                 seen.add(edge)

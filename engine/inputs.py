@@ -9,7 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
-from engine.errors import ValidationError, first_problem
+from engine.errors import ValidationError
+from engine.pydantic_errors import first_problem
 
 __all__ = ["CaseInput", "Party", "require_aware"]
 

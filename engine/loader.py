@@ -8,8 +8,9 @@ Nothing is executed: no ``yaml.load``, no tags that construct objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,45 +22,114 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from engine.definitions import WorkflowDefinition, check_definition
-from engine.errors import DefinitionError, first_problem
-from engine.machines import CompiledWorkflow, ExpressionProblem, compile_workflow
+from engine.errors import DefinitionError
+from engine.machines import CompiledWorkflow, ExpressionProblem, compile_expressions, compile_workflow
+from engine.pydantic_errors import every_problem
 
-__all__ = ["load_directory", "load_file", "locate", "parse_definition", "read_yaml", "validate_located"]
+__all__ = ["load_directory", "load_file", "load_files", "locate", "parse_definition", "read_yaml",
+           "validate_files", "validate_located", "workflow_files"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def load_file(path: str | Path) -> CompiledWorkflow:
-    """Load, check and compile one workflow file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DefinitionError(f"cannot read: {exc.strerror}", source=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise DefinitionError(f"not UTF-8 text ({exc.reason})", source=str(path)) from None
-    return parse_definition(text, source=str(path))
+    """Load, check and compile one workflow file; raise the first :class:`DefinitionError`."""
+    return _raise_first(_check_file(Path(path)))
 
 
 def load_directory(directory: str | Path) -> dict[str, CompiledWorkflow]:
     """Load every ``*.yaml`` / ``*.yml`` file of ``directory``, keyed by workflow name."""
+    return load_files(workflow_files(directory))
+
+
+def workflow_files(directory: str | Path) -> list[Path]:
+    """The ``*.yaml`` / ``*.yml`` files of ``directory`` in name order; raise if it is not a directory."""
     directory = Path(directory)
     if not directory.is_dir():
         raise DefinitionError("workflow directory does not exist", source=str(directory))
-    return load_files(sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]))
+    return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
 
 
 def load_files(paths: Iterable[str | Path]) -> dict[str, CompiledWorkflow]:
     """Load several files; two files declaring the same workflow name is an error."""
     loaded: dict[str, CompiledWorkflow] = {}
-    origin: dict[str, str] = {}
-    for path in paths:
-        workflow = load_file(path)
-        if workflow.name in loaded:
-            raise DefinitionError(f"workflow {workflow.name!r} is already defined in {origin[workflow.name]}",
-                                  source=str(path), line=1, column=1)
-        loaded[workflow.name], origin[workflow.name] = workflow, str(path)
+    for result in _check_files(paths):  # stops at the first broken file
+        workflow = _raise_first(result)
+        loaded[workflow.name] = workflow
     return loaded
+
+
+def validate_files(paths: Iterable[str | Path]) -> list[DefinitionError]:
+    """Every problem of every workflow file, each a :class:`DefinitionError` naming ``file:line:column``.
+
+    Where loading stops at the first mistake, this reports them all: broken YAML (one per file,
+    since the rest cannot be read), every shape error (a misspelt key as "unknown key"), every
+    failed cross check, every expression that does not compile or has a type error, and a
+    workflow name already declared by an earlier file. An empty list means every file loads.
+    """
+    return [problem for result in _check_files(paths) for problem in result.problems]
+
+
+@dataclass(slots=True)
+class _Checked:
+    """One file checked: its definition if the shape is valid, its workflow if it compiles."""
+
+    document: CommentedMap | None = None
+    definition: WorkflowDefinition | None = None
+    workflow: CompiledWorkflow | None = None
+    problems: list[DefinitionError] = field(default_factory=list)
+
+
+def _raise_first(result: _Checked) -> CompiledWorkflow:
+    if result.problems:
+        raise result.problems[0]
+    assert result.workflow is not None
+    return result.workflow
+
+
+def _check_files(paths: Iterable[str | Path]) -> Iterator[_Checked]:
+    origin: dict[str, str] = {}
+    for path in map(Path, paths):
+        result = _check_file(path)
+        name = result.definition.name if result.definition is not None else None
+        if name is not None and name in origin and result.document is not None:
+            result.problems.append(locate(result.document, ("name",),
+                                          f"workflow {name!r} is already defined in {origin[name]}", str(path)))
+            result.workflow = None
+        elif name is not None:
+            origin[name] = str(path)
+        yield result
+
+
+def _check_file(path: Path) -> _Checked:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return _Checked(problems=[DefinitionError(f"cannot read: {exc.strerror}", source=str(path))])
+    except UnicodeDecodeError as exc:
+        return _Checked(problems=[DefinitionError(f"not UTF-8 text ({exc.reason})", source=str(path))])
+    return _check_text(text, str(path))
+
+
+def _check_text(text: str, source: str) -> _Checked:
+    """Every problem of one workflow text, in the order loading meets them; the workflow if none."""
+    try:
+        document = read_yaml(text, source=source, what="a workflow file (name:, states:, transitions:, ...)")
+    except DefinitionError as exc:
+        return _Checked(problems=[exc])
+    definition, problems = _validated(WorkflowDefinition, document, source)
+    result = _Checked(document=document, definition=definition, problems=problems)
+    if definition is None:
+        return result
+    problems.extend(locate(document, p.loc, p.message, source) for p in check_definition(definition))
+    try:
+        if problems:  # the machine cannot be built, but every expression can still be checked
+            compile_expressions(definition, check_types=True)
+        else:
+            result.workflow = compile_workflow(definition, check_types=True)
+    except ExpressionProblem as exc:
+        problems.extend(locate(document, p.loc, str(p), source) for p in exc.problems)
+    return result
 
 
 class _Constructor(RoundTripConstructor):
@@ -87,26 +157,24 @@ def read_yaml(text: str, *, source: str, what: str) -> CommentedMap:
 
 
 def validate_located(model: type[M], document: CommentedMap, *, source: str) -> M:
-    """Validate ``document`` with a pydantic ``model``; the error names file:line:column."""
+    """Validate ``document`` with a pydantic ``model``; the first error names file:line:column."""
+    value, problems = _validated(model, document, source)
+    if value is None:
+        raise problems[0]
+    return value
+
+
+def _validated(model: type[M], document: CommentedMap, source: str) -> tuple[M | None, list[DefinitionError]]:
     try:
-        return model.model_validate(plain(document))
+        return model.model_validate(plain(document)), []
     except PydanticValidationError as exc:
-        loc, message = first_problem(exc.errors(), unknown="unknown key")
-        raise locate(document, loc, f"{'.'.join(map(str, loc)) or 'document'}: {message}", source) from None
+        return None, [locate(document, loc, f"{'.'.join(map(str, loc)) or 'document'}: {message}", source)
+                      for loc, message in every_problem(exc.errors(), unknown="unknown key")]
 
 
 def parse_definition(text: str, *, source: str = "<string>") -> CompiledWorkflow:
-    """Parse YAML ``text`` into a compiled workflow, or raise :class:`DefinitionError`."""
-    document = read_yaml(text, source=source, what="a workflow file (name:, states:, transitions:, ...)")
-    definition = validate_located(WorkflowDefinition, document, source=source)
-    problems = check_definition(definition)
-    if problems:
-        first = problems[0]
-        raise locate(document, first.loc, first.message, source)
-    try:
-        return compile_workflow(definition)
-    except ExpressionProblem as exc:
-        raise locate(document, exc.loc, str(exc), source) from None
+    """Parse YAML ``text`` into a compiled workflow, or raise the first :class:`DefinitionError`."""
+    return _raise_first(_check_text(text, source))
 
 
 def plain(node: Any) -> Any:

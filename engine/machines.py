@@ -18,21 +18,32 @@ from pydantic import ValidationError as PydanticValidationError
 from transitions import Machine
 
 from engine.definitions import PREVIOUS, FieldSpec, TransitionSpec, WorkflowDefinition
-from engine.errors import ValidationError, first_problem
+from engine.errors import ValidationError
 from engine.expressions import Expression, ExpressionError, compile_expression
+from engine.pydantic_errors import first_problem
 
-__all__ = ["CompiledTransition", "CompiledWorkflow", "ExpressionProblem", "compile_workflow"]
+__all__ = ["CompiledTransition", "CompiledWorkflow", "ExpressionProblem", "compile_expressions", "compile_workflow"]
+
+Loc = tuple[str | int, ...]
 
 _PY_TYPES: dict[str, Any] = {
     "bool": StrictBool, "int": StrictInt, "str": StrictStr, "date": date, "list": list[StrictStr],
 }
 
 
-class ExpressionProblem(ValueError):
-    """An expression of the definition failed to compile; ``loc`` points into the YAML."""
+#: A sample value of each field type, as a case's fields reach CEL (``model_dump(mode="json")``).
+_SAMPLES: dict[str, Any] = {"bool": False, "int": 0, "str": "", "date": "2026-01-01", "list": []}
 
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+
+class ExpressionProblem(ValueError):
+    """An expression of the definition is wrong; ``loc`` points into the YAML.
+
+    :func:`compile_workflow` raises the first one found, with every one found in ``problems``.
+    """
+
+    def __init__(self, loc: Loc, message: str) -> None:
         self.loc = loc
+        self.problems: tuple[ExpressionProblem, ...] = (self,)
         super().__init__(message)
 
 
@@ -95,55 +106,96 @@ class CompiledWorkflow:
         return _validate(self.fields_model, values, prefix="fields")
 
 
-def compile_workflow(defn: WorkflowDefinition) -> CompiledWorkflow:
-    """Build the machine, validators and expressions of ``defn`` (once per definition version)."""
-    field_names = set(defn.fields)
+def compile_workflow(defn: WorkflowDefinition, *, check_types: bool = False) -> CompiledWorkflow:
+    """Build the machine, validators and expressions of ``defn`` (once per definition version).
+
+    Raises the first :class:`ExpressionProblem` (every one found is in its ``problems``). The
+    loader passes ``check_types`` (see :func:`compile_expressions`); a version already stored for
+    its cases is compiled without it, so that it keeps loading.
+    """
+    expressions = compile_expressions(defn, check_types=check_types)
     machine = Machine(model=None, states=list(defn.states), initial=defn.initial,
                       auto_transitions=False, send_event=False, ignore_invalid_triggers=False)
     table: dict[tuple[str, str, str], list[CompiledTransition]] = {}
     for index, spec in enumerate(defn.transitions):
-        guard = None
-        if spec.guard is not None:
-            guard = _compile(("transitions", index, "guard"), spec.guard, field_names, spec.payload)
-        compiled = CompiledTransition(spec=spec, index=index, guard=guard,
+        compiled = CompiledTransition(spec=spec, index=index, guard=expressions.get(("transitions", index, "guard")),
                                       payload_model=_model(f"{defn.name}_{spec.event}_payload", spec.payload))
         for source, dest in _edges(defn, spec):
             if not table.get((spec.event, source, dest)):
                 machine.add_transition(spec.event, source, dest)
             table.setdefault((spec.event, source, dest), []).append(compiled)
-    conditions: dict[str, Expression] = {}
-    for name, dl in defn.deadlines.items():
-        if dl.when is not None:
-            conditions[dl.when] = _compile(("deadlines", name, "when"), dl.when, field_names, {})
-        for i, variant in enumerate(dl.variants):
-            conditions[variant.when] = _compile(("deadlines", name, "variants", i, "when"),
-                                                variant.when, field_names, {})
-        for r, rule in enumerate(dl.rules):
-            for i, variant in enumerate(rule.variants or []):
-                conditions[variant.when] = _compile(("deadlines", name, "rules", r, "variants", i, "when"),
-                                                    variant.when, field_names, {})
+    conditions = {expression.source: expression for loc, expression in expressions.items()
+                  if loc[0] == "deadlines"}
     return CompiledWorkflow(definition=defn, content_hash=defn.content_hash(), machine=machine,
                             fields_model=_model(f"{defn.name}_fields", defn.fields),
                             transitions=table, conditions=conditions, event_names=frozenset(defn.events()))
 
 
+def compile_expressions(defn: WorkflowDefinition, *, check_types: bool = False) -> dict[Loc, Expression]:
+    """Every guard and deadline condition of ``defn`` compiled, keyed by its place in the YAML.
+
+    With ``check_types``, each is also evaluated once on sample data of the declared types
+    (``False``, ``0``, ``""``, an ISO date, ``[]``), so that a type error such as
+    ``fields.flag + 1`` fails at load, not at fire time; errors that depend on the values
+    (division by zero, a missing key) are not reported.
+    Raises the first :class:`ExpressionProblem`, with every one found in its ``problems``.
+    """
+    fields = _sample(defn.fields)
+    case = {"state": defn.initial, "channel": "post", "petitioner_count": 0, "kind": defn.name}
+    compiled: dict[Loc, Expression] = {}
+    problems: list[ExpressionProblem] = []
+    for loc, source, payload, role in _expressions(defn):
+        try:
+            expression = compile_expression(source, fields=fields, payload=payload)
+        except ExpressionError as exc:
+            problems.append(ExpressionProblem(loc, f"expression {source!r}: {exc}"))
+            continue
+        sample = {"fields": fields, "payload": _sample(payload), "case": case, "role": role}
+        reason = expression.type_error(sample) if check_types else None
+        if reason is not None:
+            problems.append(ExpressionProblem(loc, f"expression {source!r}: {reason}"))
+            continue
+        compiled[loc] = expression
+    if problems:
+        problems[0].problems = tuple(problems)
+        raise problems[0]
+    return compiled
+
+
+def _expressions(defn: WorkflowDefinition) -> Iterator[tuple[Loc, str, Mapping[str, FieldSpec], str]]:
+    """(place, source, payload fields it may read, a role that evaluates it) of every expression."""
+    for index, spec in enumerate(defn.transitions):
+        if spec.guard is not None:
+            yield ("transitions", index, "guard"), spec.guard, spec.payload, spec.roles[0]
+    for name, dl in defn.deadlines.items():
+        if dl.when is not None:
+            yield ("deadlines", name, "when"), dl.when, {}, "system"
+        for i, variant in enumerate(dl.variants):
+            yield ("deadlines", name, "variants", i, "when"), variant.when, {}, "system"
+        for r, rule in enumerate(dl.rules):
+            for i, variant in enumerate(rule.variants or []):
+                yield ("deadlines", name, "rules", r, "variants", i, "when"), variant.when, {}, "system"
+
+
+def _sample(specs: Mapping[str, FieldSpec]) -> dict[str, Any]:
+    """A value of each field's declared type (its first choice, if it has choices of that type)."""
+    values: dict[str, Any] = {}
+    for name, spec in specs.items():
+        value = _SAMPLES[spec.type]
+        if spec.choices and type(spec.choices[0]) is type(value):
+            value = spec.choices[0]
+        values[name] = value
+    return values
+
+
 def _edges(defn: WorkflowDefinition, spec: TransitionSpec) -> Iterator[tuple[str, str]]:
-    sources = [s for s, st in defn.states.items() if not st.final] if spec.source == ["*"] else spec.source
-    for source in sources:
+    for source in defn.sources(spec):
         if spec.to != PREVIOUS:
             yield source, spec.to
             continue
         for dest, state in defn.states.items():  # back to whichever state the case came from
             if dest != source and not state.final:
                 yield source, dest
-
-
-def _compile(loc: tuple[str | int, ...], source: str, fields: set[str],
-             payload: Mapping[str, FieldSpec]) -> Expression:
-    try:
-        return compile_expression(source, fields=fields, payload=payload)
-    except ExpressionError as exc:
-        raise ExpressionProblem(loc, f"expression {source!r}: {exc}") from exc
 
 
 def _choices(allowed: list[Any]) -> Callable[[Any], Any]:

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
+from engine.definitions import WorkflowDefinition, check_definition
 from engine.errors import DefinitionError
 from engine.loader import load_directory, load_file
 from tests.unit.workflow_walker import (
@@ -78,22 +80,6 @@ class TestLoading:
         assert definition.roles() <= ROLES
         assert any(spec.final for spec in definition.states.values())
 
-    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception"])
-    def test_every_state_can_end(self, name: str) -> None:
-        """From every state some path of transitions reaches a final state."""
-        w = wf(name)
-        states = w.definition.states
-        ending = {s for s, spec in states.items() if spec.final}
-        changed = True
-        while changed:
-            changed = False
-            for state in set(states) - ending:
-                out = {t.dest for e in w.events_from(state) for t in w.machine.get_transitions(e, state)}
-                if out & ending:
-                    ending.add(state)
-                    changed = True
-        assert set(states) == ending
-
     def test_system_events_are_timed(self) -> None:
         """Only timers fire as `system`, and their deadlines do not warn."""
         effect = wf("complaint").definition.deadlines["legal_effect"]
@@ -112,6 +98,75 @@ class TestLoading:
         definition = wf("denunciation").definition
         assert definition.confidential_parties
         assert set(definition.reveal_roles) == {"head_of_unit", "director"}
+
+
+# --------------------------------------------------------------------------- ways out
+
+#: A small workflow: ``open`` goes ``draft -> review``, ``suspend``/``resume`` detour through
+#: ``held``, ``close`` ends it; each test appends one transition or state to it.
+SMALL = """\
+name: small
+label: "Nhỏ"
+initial: draft
+states:
+  draft: {label: "Nháp"}
+  review: {label: "Xem xét"}
+  held: {label: "Tạm dừng"}
+  done: {label: "Xong", final: true}
+transitions:
+  - {event: open, from: draft, to: review, roles: [clerk]}
+  - {event: suspend, from: [draft, review], to: held, roles: [clerk]}
+  - {event: resume, from: held, to: "@previous", roles: [clerk]}
+  - {event: close, from: review, to: done, roles: [clerk]}
+"""
+
+
+def problems_of(text: str) -> list[str]:
+    """The messages of check_definition for a workflow written inline."""
+    document = YAML(typ="safe", pure=True).load(text)
+    return [p.message for p in check_definition(WorkflowDefinition.model_validate(document))]
+
+
+class TestWaysOut:
+    def test_the_small_workflow_is_sound(self) -> None:
+        """A detour back through `@previous` to a state that can end is no problem."""
+        assert problems_of(SMALL) == []
+
+    def test_a_state_with_no_way_out_is_reported(self) -> None:
+        """A non-final state that no transition leaves is a dead end, named as such."""
+        text = SMALL.replace("  done:", "  stuck: {label: \"Kẹt\"}\n  done:").replace(
+            "transitions:\n", "transitions:\n  - {event: jam, from: review, to: stuck, roles: [clerk]}\n")
+        assert problems_of(text) == ["state 'stuck' is a dead end: it is not final and no transition leaves it"]
+
+    def test_a_state_that_cannot_reach_a_final_state_is_reported(self) -> None:
+        """States that only lead to each other, never to a final state, are each reported."""
+        text = SMALL.replace("  done:", "  loop_a: {label: \"A\"}\n  loop_b: {label: \"B\"}\n  done:") + (
+            "  - {event: spin, from: review, to: loop_a, roles: [clerk]}\n"
+            "  - {event: spin, from: loop_a, to: loop_b, roles: [clerk]}\n"
+            "  - {event: spin, from: loop_b, to: loop_a, roles: [clerk]}\n")
+        assert problems_of(text) == ["no final state can be reached from state 'loop_a'",
+                                     "no final state can be reached from state 'loop_b'"]
+
+    def test_previous_returns_only_where_the_case_came_from(self) -> None:
+        """`@previous` leads back only to the states that lead into the detour, not to any state."""
+        text = SMALL.replace("  done:", "  side: {label: \"Phụ\"}\n  paused: {label: \"Dừng\"}\n  done:") + (
+            "  - {event: aside, from: review, to: side, roles: [clerk]}\n"
+            "  - {event: pause, from: side, to: paused, roles: [clerk]}\n"
+            "  - {event: unpause, from: paused, to: \"@previous\", roles: [clerk]}\n")
+        assert problems_of(text) == ["no final state can be reached from state 'side'",
+                                     "no final state can be reached from state 'paused'"]
+        way_back = text + "  - {event: back, from: side, to: review, roles: [clerk]}\n"
+        assert problems_of(way_back) == []
+
+    def test_a_workflow_without_a_final_state_is_reported(self) -> None:
+        """A workflow in which no state is final is one problem, not one per state."""
+        text = SMALL.replace(", final: true", "")
+        assert problems_of(text) == ["no state is final: a case could never be closed"]
+
+    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception"])
+    def test_the_shipped_workflows_have_no_problems(self, name: str) -> None:
+        """Every shipped workflow passes every cross check, ways out and paths to an end included."""
+        assert check_definition(wf(name).definition) == []
 
 
 # --------------------------------------------------------------------------- deadlines
