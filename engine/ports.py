@@ -29,7 +29,13 @@ class Transaction(Protocol):
     """One unit of work against the store."""
 
     def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
-        """The case row, locked against other writers when ``for_update`` (PostgreSQL)."""
+        """The case, locked against other writers when ``for_update`` (PostgreSQL); None if unknown.
+
+        The record is a fresh copy: the caller may mutate it (and then write it with
+        :meth:`update_case`). Every record and ledger the store returns is one. On PostgreSQL,
+        ``for_update=True`` also reads that case's deadlines in the same round trip; the next
+        :meth:`get_deadlines` of the same case returns them without asking the server again.
+        """
         ...
 
     def insert_case(self, case: CaseRecord, parties: Sequence[dict[str, Any]]) -> None:
@@ -41,6 +47,11 @@ class Transaction(Protocol):
 
         ``fields_changed=False`` promises that only state, previous state, version, update time
         and history head differ from the stored row (the store may write just those).
+
+        On PostgreSQL, after ``get_case(for_update=True)`` the write is pipelined: this returns
+        True at once and a version conflict surfaces as :class:`~engine.errors.ConflictError` when
+        the transaction commits. (Under that row lock the version cannot change, so the conflict
+        is a safeguard.) Callers must handle both outcomes.
         """
         ...
 

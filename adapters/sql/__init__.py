@@ -1,7 +1,13 @@
-"""SQLAlchemy 2.x store for SQLite (embedded default) and PostgreSQL (production)."""
+"""SQLAlchemy 2.x store for SQLite (embedded default) and PostgreSQL (production).
+
+Modules: ``tables`` (the schema), ``statements`` (every SQL statement, by name), ``rows``
+(records <-> rows), ``transaction`` with ``sqlite`` and ``postgres`` (the port per dialect),
+``store`` (sessions and connections), ``migrate`` (Alembic). The modules import one another,
+never this package's names, so there is no import cycle through this file.
+"""
 
 from __future__ import annotations
 
-from adapters.sql.store import SqlStore, make_sql_engine
+from adapters.sql.store import SqlStore, SqlTransaction, make_sql_engine
 
-__all__ = ["SqlStore", "make_sql_engine"]
+__all__ = ["SqlStore", "SqlTransaction", "make_sql_engine"]

@@ -1,8 +1,11 @@
-"""The schema: SQLAlchemy Core tables (no ORM mapping; the engine's records stay plain)."""
+"""The schema: SQLAlchemy Core tables (no ORM mapping; the engine's records stay plain).
+
+These models and the Alembic migrations must describe the same schema:
+``tests/integration/test_schema_migrations.py`` compares them on both dialects.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -11,14 +14,12 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Dialect,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -37,24 +38,10 @@ __all__ = [
 ]
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes stored in UTC (SQLite keeps naive UTC text; PostgreSQL timestamptz)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
+# Moments are aware datetimes in UTC. The store converts them itself (``rows.Codec``: SQLite keeps
+# naive UTC text, PostgreSQL ``timestamptz``) because it runs its statements on the DBAPI cursor,
+# past SQLAlchemy's type processing; the plain type keeps these models equal to the migrations'.
+Moment = DateTime(timezone=True)
 Json: Any = JSON().with_variant(JSONB(), "postgresql")
 Id = String(64)
 
@@ -65,7 +52,7 @@ definitions = Table(
     Column("hash", String(64), primary_key=True),
     Column("name", String(64), nullable=False),
     Column("body", Text, nullable=False),
-    Column("stored_at", UTCDateTime, nullable=True),
+    Column("stored_at", Moment, nullable=True),
 )
 
 cases = Table(
@@ -76,9 +63,9 @@ cases = Table(
     Column("state", String(64), nullable=False),
     Column("previous_state", String(64)),
     Column("version", Integer, nullable=False),
-    Column("received_at", UTCDateTime, nullable=False),
-    Column("opened_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
+    Column("received_at", Moment, nullable=False),
+    Column("opened_at", Moment, nullable=False),
+    Column("updated_at", Moment, nullable=False),
     Column("channel", String(16), nullable=False),
     Column("subject", Text, nullable=False),
     Column("respondent", Text, nullable=False),
@@ -105,7 +92,7 @@ history = Table(
     Column("target", String(64), nullable=False),
     Column("actor", String(128), nullable=False),
     Column("role", String(64), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
+    Column("at", Moment, nullable=False),
     Column("payload", Json, nullable=False),
     Column("hash", String(64), nullable=False),
 )
@@ -116,7 +103,7 @@ events = Table(
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("type", String(64), nullable=False),
     Column("case_id", Id),
-    Column("at", UTCDateTime, nullable=False),
+    Column("at", Moment, nullable=False),
     Column("data", Json, nullable=False),
 )
 
@@ -131,16 +118,16 @@ deadlines = Table(
     Column("case_id", Id, primary_key=True),
     Column("name", String(64), primary_key=True),
     Column("status", String(16), nullable=False),
-    Column("started_at", UTCDateTime, nullable=False),
+    Column("started_at", Moment, nullable=False),
     Column("start_date", Date, nullable=False),
     Column("pauses", Json, nullable=False),
     Column("extensions", Integer, nullable=False),
     Column("extra", Integer, nullable=False),
     Column("cycle", Integer, nullable=False),
     Column("next_rung", Integer, nullable=False),
-    Column("next_fire_at", UTCDateTime),
-    Column("due_at", UTCDateTime),
-    Column("closed_at", UTCDateTime),
+    Column("next_fire_at", Moment),
+    Column("due_at", Moment),
+    Column("closed_at", Moment),
 )
 # The daemon's sweep reads only pending timers: a partial index keeps it independent of the
 # number of cases (DESIGN.md §9).
@@ -154,7 +141,7 @@ fired_rungs = Table(
     Column("deadline", String(64), primary_key=True),
     Column("cycle", Integer, primary_key=True),
     Column("rung", Integer, primary_key=True),
-    Column("fired_at", UTCDateTime, nullable=False),
+    Column("fired_at", Moment, nullable=False),
 )
 
 meta = Table(

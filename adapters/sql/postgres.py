@@ -1,0 +1,167 @@
+"""PostgreSQL specifics: row locks, the feed counter, and pipeline mode for commands.
+
+A command costs what its round trips cost, so :class:`PostgresTransaction` spends as few as it
+can. The first ``get_case(for_update=True)`` (a command loading its case) switches the
+connection to psycopg's pipeline mode. From there:
+
+- **Prefetch.** The locked case and *that case's deadlines* are asked for together and come
+  back in one round trip. The deadlines are kept, and the next ``get_deadlines`` for the same
+  case id returns them instead of asking again (the engine's command path makes exactly that
+  call next). The prefetch is used once; a ``get_deadlines`` of another case asks the server
+  (and drops it), and so does any after ``save_deadlines``, which could make it stale.
+- **Deferred version checks.** ``update_case`` is sent without waiting for its row count and
+  returns ``True``; :meth:`PostgresTransaction._finish`, just before the commit, waits for every
+  pipelined statement in one round trip and raises :class:`engine.errors.ConflictError` if a
+  guarded update matched no row. Since the case row is locked ``FOR UPDATE`` and its version was
+  read under that lock, a conflict cannot happen on the command path; the port documents that a
+  conflict may surface at commit.
+- **One-statement events.** A single feed event bumps the counter and inserts its row in one
+  statement whose result is never read, so it costs no round trip either.
+
+The tick does not enter pipeline mode (it reads its cases without ``for_update``): there every
+statement is answered at once. The feed counter row is a deliberate global lock: every writer's
+commit serialises on it, which keeps ``seq`` in commit order (``docs/design-notes.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+
+import adapters.sql.rows as rows
+from adapters.sql.transaction import Prepared, SqlTransaction
+from engine.errors import ConflictError
+from engine.model import CaseRecord, DeadlineLedger, NewEvent
+
+__all__ = ["PooledConnections", "PostgresTransaction", "make_engine"]
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """A SQLAlchemy engine for a PostgreSQL URL, on psycopg 3 (``postgresql://`` means psycopg here)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # no pre-ping (a round trip per command): a connection found dead is invalidated instead
+    return create_engine(url, echo=echo, pool_recycle=3600)
+
+
+class PooledConnections:
+    """A pooled connection per transaction, back to the pool at its end."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self) -> Any:
+        return self.engine.raw_connection()
+
+    def put(self, raw: Any) -> None:
+        raw.close()  # back to the pool
+
+    def lost(self, raw: Any, exc: BaseException) -> None:
+        if isinstance(exc, self.engine.dialect.loaded_dbapi.OperationalError):
+            raw.invalidate()  # the server may have gone away: the pool opens a fresh connection next time
+
+    def close(self) -> None:
+        """Nothing held: the store disposes of the pool."""
+
+
+class PostgresTransaction(SqlTransaction):
+    """A transaction on PostgreSQL; commands run in pipeline mode (see the module docstring)."""
+
+    # several daemons: timers another transaction holds are skipped, not waited for
+    CLAIM_DUE = "claim_due_locked_all"
+
+    def __init__(self, prepared: Prepared, raw: Any, cursor: Any) -> None:
+        super().__init__(prepared, raw, cursor)
+        self._pipeline_cm: Any = None
+        self._pipeline: Any = None
+        # (case id, its deadline rows) read with the locked case, for the next get_deadlines
+        self._prefetched: tuple[str, list[Any]] | None = None
+        # (cursor of a pipelined update_case, case id, expected version), checked by _finish
+        self._version_checks: list[tuple[Any, str, int]] = []
+
+    # life cycle ---------------------------------------------------------------------------
+    def _begin(self, write: bool) -> None:
+        """Nothing to send: psycopg opens the transaction with the first statement."""
+
+    def _end(self, commit: bool) -> None:
+        self.raw.commit() if commit else self.raw.rollback()
+
+    def _rollback(self) -> None:
+        with suppress(Exception):  # the connection may be gone; the pool discards it
+            self.raw.rollback()
+
+    def _finish(self) -> None:
+        """Before the commit: wait for pipelined writes and check the versions they were guarded by."""
+        if self._pipeline is None:
+            return
+        self._pipeline.sync()
+        for cursor, case_id, expected in self._version_checks:
+            if cursor.rowcount != 1:
+                actual = self._run("get_case_one", {"case_id": case_id}).fetchone()
+                raise ConflictError(case_id, expected, actual[rows.CASE_VERSION] if actual else -1)
+            cursor.close()
+
+    def _end_pipeline(self) -> None:
+        """Leave pipeline mode (after the commit or the rollback)."""
+        manager, self._pipeline_cm, self._pipeline, self._version_checks = self._pipeline_cm, None, None, []
+        if manager is not None:
+            with suppress(Exception):
+                manager.__exit__(None, None, None)
+
+    # cases and deadlines ------------------------------------------------------------------
+    def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
+        """With ``for_update``: lock the case, enter pipeline mode and prefetch its deadlines.
+
+        The case row (``FOR UPDATE``) and the case's deadlines are read in the same round trip;
+        the deadlines are kept for the next :meth:`get_deadlines` of this case.
+        """
+        if not for_update:
+            return super().get_case(case_id)
+        if self._pipeline is None:
+            self._pipeline_cm = self.cur.connection.pipeline()
+            self._pipeline = self._pipeline_cm.__enter__()
+        deadlines = self.cur.connection.cursor()
+        stmt = self.compiled["get_deadlines_all"]
+        self._run("get_case_locked_one", {"case_id": case_id})
+        deadlines.execute(stmt.sql, stmt.params({"case_id": case_id}))
+        row = self.cur.fetchone()
+        self._prefetched = (case_id, deadlines.fetchall())
+        deadlines.close()
+        return rows.case_record(self.c, row) if row is not None else None
+
+    def get_deadlines(self, case_id: str) -> list[DeadlineLedger]:
+        """The prefetched deadlines if they are this case's (one use), else a query."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and prefetched[0] == case_id:
+            return self._deadlines(prefetched[1])
+        return super().get_deadlines(case_id)
+
+    def save_deadlines(self, inserted: Sequence[DeadlineLedger], updated: Sequence[DeadlineLedger]) -> None:
+        self._prefetched = None  # the rows read with the lock may no longer be the stored ones
+        super().save_deadlines(inserted, updated)
+
+    def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
+        """In pipeline mode: sent without waiting, returns True; the version is checked by :meth:`_finish`."""
+        if self._pipeline is None:
+            return super().update_case(case, expected_version, fields_changed=fields_changed)
+        name, row = self._case_update(case, expected_version, fields_changed)
+        cursor = self.cur.connection.cursor()  # a cursor of its own keeps its row count for _finish
+        stmt = self.compiled[name]
+        cursor.execute(stmt.sql, stmt.params(row))
+        self._version_checks.append((cursor, case.id, expected_version))
+        return True
+
+    # feed ---------------------------------------------------------------------------------
+    def append_events(self, events: Sequence[NewEvent]) -> None:
+        """Seqs come from the counter row, whose lock (held to commit) keeps them in commit order."""
+        if not events:
+            return
+        new = [rows.event_row(self.c, e) for e in events]
+        if len(new) == 1:  # no result is read, so inside a pipeline this costs no round trip
+            self._run("insert_one_event", new[0])
+        else:
+            last = int(self._run("next_seq_one", {"n": len(new)}).fetchone()[0])
+            self._run_many("insert_event", [{**row, "seq": last - len(new) + 1 + i} for i, row in enumerate(new)])

@@ -1,0 +1,162 @@
+"""Rows <-> engine records, and Python values <-> driver values.
+
+The store runs its statements on the raw DBAPI cursor (see ``store.py``), so nothing of
+SQLAlchemy's type system converts values on the way in or out: this module does it, once per
+value, with the cheapest conversion each driver accepts. SQLite keeps moments as naive UTC text
+(``2026-03-02 02:00:00.000000``, which sorts in time order) and JSON as text; PostgreSQL takes
+aware datetimes (``timestamptz``) and ``Jsonb`` as they are.
+
+Rows are tuples in the tables' column order (every ``select`` in ``statements.py`` selects whole
+tables), and parameter dicts are keyed by column name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import adapters.sql.tables as t
+from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
+
+__all__ = [
+    "CASE_COLUMNS",
+    "CASE_VERSION",
+    "DEADLINE_COLUMNS",
+    "EVENT_COLUMNS",
+    "HISTORY_COLUMNS",
+    "Codec",
+    "case_record",
+    "case_row",
+    "case_state_row",
+    "deadline_ledger",
+    "deadline_row",
+    "due_pair",
+    "event",
+    "event_row",
+    "history_entry",
+    "history_row",
+]
+
+CASE_COLUMNS = tuple(c.name for c in t.cases.c)
+DEADLINE_COLUMNS = tuple(c.name for c in t.deadlines.c)
+HISTORY_COLUMNS = tuple(c.name for c in t.history.c)
+EVENT_COLUMNS = tuple(c.name for c in t.events.c)
+CASE_VERSION = CASE_COLUMNS.index("version")
+# what a transition that changes no field writes (``update_case(..., fields_changed=False)``)
+CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "history_head")
+
+_CASE_MOMENTS = ("received_at", "opened_at", "updated_at")
+_DEADLINE_MOMENTS = ("started_at", "next_fire_at", "due_at", "closed_at")
+# one encoder for all: json.dumps with arguments builds a new encoder on every call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class Codec:
+    """Python values <-> driver values, per column kind (datetime, date, JSON)."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+        if postgres:
+            from psycopg.types.json import Jsonb
+            self._jsonb = Jsonb
+
+    def dt_in(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value if self.postgres else value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    def dt_out(self, value: Any) -> datetime | None:
+        return None if value is None else self.dt_required(value)
+
+    def dt_required(self, value: Any) -> datetime:
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+    def json_in(self, value: Any) -> Any:
+        return self._jsonb(value) if self.postgres else _ENCODE(value)
+
+    def json_out(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str | bytes) else value
+
+    def date_in(self, value: date) -> Any:
+        return value if self.postgres else value.isoformat()
+
+    def date_out(self, value: Any) -> date:
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+# cases ----------------------------------------------------------------------------------------
+def case_row(c: Codec, case: CaseRecord) -> dict[str, Any]:
+    """Every column of the case, for ``insert_case`` / ``update_case``."""
+    row = {name: getattr(case, name) for name in CASE_COLUMNS}
+    row["received_at"], row["opened_at"] = c.dt_in(case.received_at), c.dt_in(case.opened_at)
+    row["updated_at"], row["fields"] = c.dt_in(case.updated_at), c.json_in(case.fields)
+    return row
+
+
+def case_state_row(c: Codec, case: CaseRecord) -> dict[str, Any]:
+    """The columns a transition moves (``CASE_STATE_COLUMNS``): less to encode and to write."""
+    return {"state": case.state, "previous_state": case.previous_state, "version": case.version,
+            "updated_at": c.dt_in(case.updated_at), "history_head": case.history_head}
+
+
+def case_record(c: Codec, row: Sequence[Any]) -> CaseRecord:
+    """A fresh record from a ``kntc_cases`` row (the caller may mutate it)."""
+    m = dict(zip(CASE_COLUMNS, row, strict=True))
+    for name in _CASE_MOMENTS:
+        m[name] = c.dt_out(m[name])
+    m["fields"] = c.json_out(m["fields"])
+    return CaseRecord(**m)
+
+
+# deadlines ------------------------------------------------------------------------------------
+def deadline_row(c: Codec, d: DeadlineLedger) -> dict[str, Any]:
+    """Every column of the ledger; ``pauses`` as JSON ``[[paused, resumed or null], ...]``."""
+    row = {name: getattr(d, name) for name in DEADLINE_COLUMNS}
+    for name in _DEADLINE_MOMENTS:
+        row[name] = c.dt_in(row[name])
+    row["start_date"] = c.date_in(d.start_date)
+    row["pauses"] = c.json_in([[p.isoformat(), r.isoformat() if r else None] for p, r in d.pauses])
+    return row
+
+
+def deadline_ledger(c: Codec, row: Sequence[Any]) -> DeadlineLedger:
+    """A fresh ledger from a ``kntc_deadlines`` row (the caller may mutate it)."""
+    m = dict(zip(DEADLINE_COLUMNS, row, strict=True))
+    for name in _DEADLINE_MOMENTS:
+        m[name] = c.dt_out(m[name])
+    m["start_date"] = c.date_out(m["start_date"])
+    m["pauses"] = [(date.fromisoformat(p), date.fromisoformat(r) if r else None) for p, r in c.json_out(m["pauses"])]
+    return DeadlineLedger(**m)
+
+
+def due_pair(c: Codec, row: Sequence[Any]) -> tuple[CaseRecord, DeadlineLedger]:
+    """A ``claim_due_*`` row: the deadline's columns, then its case's (``select(deadlines, cases)``)."""
+    split = len(DEADLINE_COLUMNS)
+    return case_record(c, row[split:]), deadline_ledger(c, row[:split])
+
+
+# history and feed -----------------------------------------------------------------------------
+def history_row(c: Codec, case_id: str, entry: HistoryEntry) -> dict[str, Any]:
+    return {"case_id": case_id, "seq": entry.seq, "event": entry.event, "source": entry.source,
+            "target": entry.target, "actor": entry.actor, "role": entry.role, "at": c.dt_in(entry.at),
+            "payload": c.json_in(entry.payload), "hash": entry.hash}
+
+
+def history_entry(c: Codec, row: Sequence[Any]) -> HistoryEntry:
+    m = dict(zip(HISTORY_COLUMNS, row, strict=True))
+    return HistoryEntry(seq=m["seq"], event=m["event"], source=m["source"], target=m["target"], actor=m["actor"],
+                        role=m["role"], at=c.dt_required(m["at"]), payload=c.json_out(m["payload"]), hash=m["hash"])
+
+
+def event_row(c: Codec, e: NewEvent) -> dict[str, Any]:
+    """A feed event without its ``seq`` (the dialect's transaction assigns it)."""
+    return {"type": e.type, "case_id": e.case_id, "at": c.dt_in(e.at), "data": c.json_in(e.data)}
+
+
+def event(c: Codec, row: Sequence[Any]) -> Event:
+    return Event(seq=row[0], type=row[1], case_id=row[2], at=c.dt_required(row[3]), data=c.json_out(row[4]))

@@ -1,0 +1,145 @@
+"""Every SQL statement the store runs, by name, built once with SQLAlchemy Core.
+
+One place to read all of kntc's SQL (procrastinate keeps its ``queries.sql`` for the same
+reason). The statements are built at import with ``bindparam`` and compiled once per dialect
+(:class:`Compiled`, :func:`compile_statements`); the transactions then run the compiled text on the
+raw DBAPI cursor, so a command pays the driver's cost only, not SQLAlchemy's execution layer
+(~10x the driver's time per statement here, ``bench/RESULTS.md``).
+
+Names follow procrastinate: a statement whose rows are read ends in ``_one`` (at most one row)
+or ``_all``; the others are read for their row count at most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from sqlalchemy import DateTime, Engine, String, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+import adapters.sql.tables as t
+from adapters.sql.rows import CASE_COLUMNS, CASE_STATE_COLUMNS, DEADLINE_COLUMNS, EVENT_COLUMNS, HISTORY_COLUMNS
+
+__all__ = ["STATEMENTS", "Compiled", "compile_statements"]
+
+_case_is = t.cases.c.id == bindparam("case_id")
+# an UPDATE's WHERE parameters are named b_* so they never clash with the SET columns'
+_case_at_version = (t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_expected"))
+_open = t.deadlines.c.closed_at.is_(None)
+_deadline_key = (t.deadlines.c.case_id, t.deadlines.c.name)
+_due = (select(t.deadlines, t.cases).join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
+        .where(t.deadlines.c.next_fire_at.is_not(None), t.deadlines.c.next_fire_at <= bindparam("now"))
+        # a total order: the memory store's, so every backend claims ties alike
+        .order_by(t.deadlines.c.next_fire_at, t.deadlines.c.case_id, t.deadlines.c.name)
+        .limit(bindparam("limit")))
+
+STATEMENTS: dict[str, ClauseElement] = {
+    # cases
+    "get_case_one": select(t.cases).where(_case_is),
+    "get_case_locked_one": select(t.cases).where(_case_is).with_for_update(),
+    "insert_case": insert(t.cases).values({c: bindparam(c) for c in CASE_COLUMNS}),
+    "update_case": update(t.cases).where(*_case_at_version)
+    .values({c: bindparam(c) for c in CASE_COLUMNS if c != "id"}),
+    "update_case_state": update(t.cases).where(*_case_at_version)
+    .values({c: bindparam(c) for c in CASE_STATE_COLUMNS}),
+    "insert_party": insert(t.parties).values(case_id=bindparam("case_id"), idx=bindparam("idx"),
+                                             data=bindparam("data")),
+    "iter_cases_all": select(t.cases).order_by(t.cases.c.id),
+    # deadlines
+    "get_deadlines_all": select(t.deadlines).where(t.deadlines.c.case_id == bindparam("case_id")),
+    "insert_deadline": insert(t.deadlines).values({c: bindparam(c) for c in DEADLINE_COLUMNS}),
+    "update_deadline": update(t.deadlines)
+    .where(t.deadlines.c.case_id == bindparam("b_case_id"), t.deadlines.c.name == bindparam("b_name"))
+    .values({c: bindparam(c) for c in DEADLINE_COLUMNS if c not in ("case_id", "name")}),
+    "open_deadlines_all": select(t.deadlines).where(_open).order_by(*_deadline_key).limit(bindparam("limit")),
+    "open_deadlines_after_all": select(t.deadlines)
+    .where(_open, tuple_(*_deadline_key) > tuple_(bindparam("case_id"), bindparam("name")))
+    .order_by(*_deadline_key).limit(bindparam("limit")),
+    # SQLite: one writer at a time (BEGIN IMMEDIATE) locks all
+    "claim_due_all": _due,
+    # PostgreSQL: timers another daemon holds are skipped, not waited for
+    "claim_due_locked_all": _due.with_for_update(of=[t.deadlines, t.cases], skip_locked=True),
+    # history and feed
+    "insert_history": insert(t.history).values({c: bindparam(c) for c in HISTORY_COLUMNS}),
+    "history_all": select(t.history).where(t.history.c.case_id == bindparam("case_id")).order_by(t.history.c.seq),
+    # PostgreSQL: n seqs at once from the counter row (its lock, held to commit, orders the feed)
+    "next_seq_one": update(t.feed_counter).where(t.feed_counter.c.id == 1)
+    .values(last_seq=t.feed_counter.c.last_seq + bindparam("n")).returning(t.feed_counter.c.last_seq),
+    "insert_event": insert(t.events).values({c: bindparam(c) for c in EVENT_COLUMNS}),
+    # SQLite has one writer at a time, so its rowid order is commit order: no counter needed
+    "insert_event_rowid": insert(t.events).values({c: bindparam(c) for c in EVENT_COLUMNS if c != "seq"}),
+    "events_all": select(t.events).where(t.events.c.seq > bindparam("after"))
+    .order_by(t.events.c.seq).limit(bindparam("limit")),
+    "get_cursor_one": select(t.outbox_cursors.c.last_seq).where(t.outbox_cursors.c.channel == bindparam("channel")),
+    # definitions and settings
+    "get_definition_one": select(t.definitions.c.body).where(t.definitions.c.hash == bindparam("hash")),
+    "get_meta_one": select(t.meta.c.value).where(t.meta.c.key == bindparam("key")),
+}
+
+# PostgreSQL, one event (the usual transition): bump the counter and write the row in one statement,
+# whose result is never read (so inside a pipeline it costs no round trip)
+_BUMP = (update(t.feed_counter).where(t.feed_counter.c.id == 1)
+         .values(last_seq=t.feed_counter.c.last_seq + 1).returning(t.feed_counter.c.last_seq).cte("bump"))
+_INSERT_ONE_EVENT = insert(t.events).from_select(
+    list(EVENT_COLUMNS),
+    select(_BUMP.c.last_seq, bindparam("type", type_=String), bindparam("case_id", type_=String),
+           bindparam("at", type_=DateTime(timezone=True)), bindparam("data", type_=JSONB)),
+).returning(t.events.c.seq)
+# bench/tick.py EXPLAINs the claim under its former names
+_ALIASES = {"due": "claim_due_all", "due_locked": "claim_due_locked_all"}
+
+
+def _upserts(dialect: str) -> dict[str, ClauseElement]:
+    """Statements that must not race: each is one INSERT ... ON CONFLICT (both dialects have it)."""
+    ins: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    cursor = ins(t.outbox_cursors).values(channel=bindparam("channel"), last_seq=bindparam("seq"))
+    meta = ins(t.meta).values(key=bindparam("key"), value=bindparam("value"))
+    return {
+        # the claim of a rung *is* this insert: a second firing finds the key taken
+        "mark_fired": ins(t.fired_rungs).values(
+            case_id=bindparam("case_id"), deadline=bindparam("deadline"), cycle=bindparam("cycle"),
+            rung=bindparam("rung"), fired_at=bindparam("fired_at")).on_conflict_do_nothing(),
+        "save_definition": ins(t.definitions).values(
+            hash=bindparam("hash"), name=bindparam("name"), body=bindparam("body"),
+            stored_at=bindparam("stored_at")).on_conflict_do_nothing(),
+        "set_meta": meta.on_conflict_do_update(index_elements=[t.meta.c.key], set_={"value": meta.excluded.value}),
+        # a cursor only moves forward, whichever daemon delivers last
+        "set_cursor": cursor.on_conflict_do_update(
+            index_elements=[t.outbox_cursors.c.channel], set_={"last_seq": cursor.excluded.last_seq},
+            where=t.outbox_cursors.c.last_seq < cursor.excluded.last_seq),
+    }
+
+
+class Compiled:
+    """A statement compiled for one dialect, with its parameter order."""
+
+    __slots__ = ("defaults", "named", "names", "sql")
+
+    def __init__(self, stmt: ClauseElement, engine: Engine) -> None:
+        compiled = cast(SQLCompiler, stmt.compile(dialect=engine.dialect))
+        self.sql = str(compiled)
+        self.named = engine.dialect.paramstyle in ("named", "pyformat")
+        self.names = tuple(compiled.positiontup or ()) if not self.named else ()
+        # literals in the statement (``id == 1``) become parameters with their value as default
+        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        """The driver's parameters (a dict or a tuple, as the dialect's paramstyle wants)."""
+        if self.defaults:
+            values = {**self.defaults, **values}
+        return values if self.named else tuple(values[n] for n in self.names)
+
+
+def compile_statements(engine: Engine) -> dict[str, Compiled]:
+    """Every statement compiled for ``engine``'s dialect, by name."""
+    dialect = engine.dialect.name
+    statements = {**STATEMENTS, **_upserts(dialect)}
+    if dialect == "postgresql":
+        statements["insert_one_event"] = _INSERT_ONE_EVENT
+    compiled = {name: Compiled(stmt, engine) for name, stmt in statements.items()}
+    compiled.update({alias: compiled[name] for alias, name in _ALIASES.items()})
+    return compiled

@@ -1,0 +1,179 @@
+"""What a transaction does on either SQL dialect: the port's methods over named statements.
+
+:class:`SqlTransaction` implements :class:`engine.ports.Transaction` once for both dialects; the
+dialects differ in how a transaction begins and ends, how the feed's ``seq`` is assigned and (on
+PostgreSQL) in pipeline mode, so each has a subclass next to its other specifics (``sqlite.py``,
+``postgres.py``). :class:`adapters.sql.store.SqlStore` opens the connection and drives the
+life cycle hooks (``_begin``, ``_finish``, ``_end``, ``_end_pipeline``, ``_rollback``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+import adapters.sql.rows as rows
+from adapters.sql.rows import Codec
+from adapters.sql.statements import Compiled
+from engine.errors import ValidationError
+from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
+
+__all__ = ["Prepared", "SqlTransaction"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What every transaction of one store shares: its compiled statements, codec and driver module."""
+
+    compiled: Mapping[str, Compiled]
+    codec: Codec
+    dbapi: Any
+
+
+class SqlTransaction(ABC):
+    """One transaction on a DBAPI connection (implements :class:`engine.ports.Transaction`).
+
+    Every record it returns is built from the rows just read: a fresh copy the caller may mutate.
+    """
+
+    #: the statement ``claim_due`` runs (locking differs per dialect)
+    CLAIM_DUE: ClassVar[str]
+
+    def __init__(self, prepared: Prepared, raw: Any, cursor: Any) -> None:
+        self.compiled = prepared.compiled
+        self.c = prepared.codec
+        self.dbapi = prepared.dbapi
+        self.raw = raw
+        self.cur = cursor
+
+    def _run(self, name: str, values: Mapping[str, Any] | None = None) -> Any:
+        stmt = self.compiled[name]
+        self.cur.execute(stmt.sql, stmt.params(values or {}))
+        return self.cur
+
+    def _run_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        stmt = self.compiled[name]
+        self.cur.executemany(stmt.sql, [stmt.params(r) for r in rows])
+
+    # life cycle (driven by SqlStore) --------------------------------------------------------
+    @abstractmethod
+    def _begin(self, write: bool) -> None:
+        """Start the transaction (a writer's or a reader's)."""
+
+    def _finish(self) -> None:
+        """Before the commit: complete deferred work (only PostgreSQL's pipeline defers any)."""
+        return
+
+    @abstractmethod
+    def _end(self, commit: bool) -> None:
+        """Commit, or (a reader) roll back."""
+
+    @abstractmethod
+    def _rollback(self) -> None:
+        """Roll back after a failure; never raises (the connection may be gone)."""
+
+    def _end_pipeline(self) -> None:
+        """After the commit or the rollback: leave PostgreSQL's pipeline mode (a no-op elsewhere)."""
+        return
+
+    # cases --------------------------------------------------------------------------------
+    def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
+        row = self._run("get_case_one", {"case_id": case_id}).fetchone()
+        return rows.case_record(self.c, row) if row is not None else None
+
+    def insert_case(self, case: CaseRecord, parties: Sequence[dict[str, Any]]) -> None:
+        try:
+            self._run("insert_case", rows.case_row(self.c, case))
+        except self.dbapi.IntegrityError:
+            raise ValidationError("case_id", f"{case.id} exists already") from None
+        if parties:
+            self._run_many("insert_party", [{"case_id": case.id, "idx": i, "data": self.c.json_in(p)}
+                                            for i, p in enumerate(parties)])
+
+    def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
+        name, row = self._case_update(case, expected_version, fields_changed)
+        return bool(self._run(name, row).rowcount == 1)
+
+    def _case_update(self, case: CaseRecord, expected: int, fields_changed: bool) -> tuple[str, dict[str, Any]]:
+        """The statement and parameters of ``update_case`` (guarded by the expected version)."""
+        if not fields_changed:  # the common transition: only the state moves (less to encode and write)
+            row = rows.case_state_row(self.c, case)
+            row["b_id"], row["b_expected"] = case.id, expected
+            return "update_case_state", row
+        row = rows.case_row(self.c, case)
+        row["b_id"], row["b_expected"] = row.pop("id"), expected
+        return "update_case", row
+
+    def iter_cases(self) -> Iterator[CaseRecord]:
+        return iter([rows.case_record(self.c, r) for r in self._run("iter_cases_all").fetchall()])
+
+    # deadlines ----------------------------------------------------------------------------
+    def get_deadlines(self, case_id: str) -> list[DeadlineLedger]:
+        return self._deadlines(self._run("get_deadlines_all", {"case_id": case_id}).fetchall())
+
+    def _deadlines(self, found: Sequence[Sequence[Any]]) -> list[DeadlineLedger]:
+        return [rows.deadline_ledger(self.c, r) for r in found]
+
+    def save_deadlines(self, inserted: Sequence[DeadlineLedger], updated: Sequence[DeadlineLedger]) -> None:
+        if inserted:
+            self._run_many("insert_deadline", [rows.deadline_row(self.c, d) for d in inserted])
+        for d in updated:
+            row = rows.deadline_row(self.c, d)
+            row["b_case_id"], row["b_name"] = row.pop("case_id"), row.pop("name")
+            self._run("update_deadline", row)
+
+    def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineLedger]:
+        if after is None:
+            found = self._run("open_deadlines_all", {"limit": limit}).fetchall()
+        else:
+            found = self._run("open_deadlines_after_all",
+                              {"case_id": after[0], "name": after[1], "limit": limit}).fetchall()
+        return self._deadlines(found)
+
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
+        found = self._run(self.CLAIM_DUE, {"now": self.c.dt_in(now), "limit": limit}).fetchall()
+        return [rows.due_pair(self.c, r) for r in found]
+
+    def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
+        cur = self._run("mark_fired", {"case_id": case_id, "deadline": deadline, "cycle": cycle, "rung": rung,
+                                       "fired_at": self.c.dt_in(at)})
+        return bool(cur.rowcount == 1)
+
+    # history and feed ---------------------------------------------------------------------
+    def append_history(self, case_id: str, entry: HistoryEntry) -> None:
+        self._run("insert_history", rows.history_row(self.c, case_id, entry))
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        return [rows.history_entry(self.c, r) for r in self._run("history_all", {"case_id": case_id}).fetchall()]
+
+    @abstractmethod
+    def append_events(self, events: Sequence[NewEvent]) -> None:
+        """Append feed events; how their ``seq`` is assigned is the dialect's."""
+
+    def events(self, after: int, limit: int) -> list[Event]:
+        return [rows.event(self.c, r) for r in self._run("events_all", {"after": after, "limit": limit}).fetchall()]
+
+    def outbox_cursor(self, channel: str) -> int:
+        row = self._run("get_cursor_one", {"channel": channel}).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_outbox_cursor(self, channel: str, seq: int) -> None:
+        self._run("set_cursor", {"channel": channel, "seq": seq})
+
+    # definitions and settings ---------------------------------------------------------------
+    def save_definition(self, content_hash: str, name: str, body: str) -> None:
+        self._run("save_definition", {"hash": content_hash, "name": name, "body": body, "stored_at": None})
+
+    def get_definition(self, content_hash: str) -> str | None:
+        row = self._run("get_definition_one", {"hash": content_hash}).fetchone()
+        return row[0] if row else None
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._run("get_meta_one", {"key": key}).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run("set_meta", {"key": key, "value": value})
