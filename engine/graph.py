@@ -1,4 +1,8 @@
-"""A workflow's state graph as Mermaid or Graphviz dot text, for documentation and review."""
+"""A workflow's state graph as Mermaid or Graphviz dot text, for documentation and review.
+
+A ``to: "@previous"`` transition is drawn as one edge to each state the case can go back to
+(:meth:`WorkflowDefinition.came_from`), labelled "về trạng thái trước" and dashed in dot.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,24 @@ from collections.abc import Iterator
 
 from engine.definitions import PREVIOUS, WorkflowDefinition
 
-__all__ = ["to_dot", "to_mermaid"]
+__all__ = ["RETURN_LABEL", "to_dot", "to_mermaid"]
+
+#: The label added to an edge drawn for ``@previous``: "back to the previous state".
+RETURN_LABEL = "về trạng thái trước"
 
 
-def _edges(defn: WorkflowDefinition) -> Iterator[tuple[str, str, str]]:
-    """(source, target, label) once per distinct edge; ``@previous`` drawn as one dashed return."""
+def _edges(defn: WorkflowDefinition) -> Iterator[tuple[str, str, str, bool]]:
+    """(source, target, event, returns) once per distinct edge; ``returns`` marks an ``@previous`` edge."""
     seen: set[tuple[str, str, str]] = set()
+    back = defn.came_from()
+    order = list(defn.states)
     for t in defn.transitions:
         for source in defn.sources(t):
-            edge = (source, t.to, t.event)
-            if edge not in seen:
-                seen.add(edge)
-                yield edge
+            targets = sorted(back.get(source, ()), key=order.index) if t.to == PREVIOUS else [t.to]
+            for target in targets:
+                if (source, target, t.event) not in seen:
+                    seen.add((source, target, t.event))
+                    yield source, target, t.event, t.to == PREVIOUS
 
 
 def to_mermaid(defn: WorkflowDefinition) -> str:
@@ -26,17 +36,14 @@ def to_mermaid(defn: WorkflowDefinition) -> str:
     lines = ["stateDiagram-v2", f"    %% {defn.name}: {defn.label}", f"    [*] --> {defn.initial}"]
     for name, state in defn.states.items():
         lines.append(f"    {name}: {state.label.replace(':', ' -')}")
-    for source, target, event in _edges(defn):
-        if target == PREVIOUS:
-            lines.append(f"    {source} --> {source}: {event} (về trạng thái trước)")
-        else:
-            lines.append(f"    {source} --> {target}: {event}")
+    for source, target, event, returns in _edges(defn):
+        lines.append(f"    {source} --> {target}: {event}" + (f" ({RETURN_LABEL})" if returns else ""))
     lines.extend(f"    {name} --> [*]" for name, state in defn.states.items() if state.final)
     return "\n".join(lines) + "\n"
 
 
 def to_dot(defn: WorkflowDefinition) -> str:
-    """A Graphviz ``digraph`` of the workflow."""
+    """A Graphviz ``digraph`` of the workflow; ``@previous`` edges are dashed."""
     def q(text: str) -> str:
         return json.dumps(text, ensure_ascii=False)
 
@@ -46,9 +53,9 @@ def to_dot(defn: WorkflowDefinition) -> str:
         shape = "doublecircle" if state.final else "box"
         label = q(name + "\n" + state.label)
         lines.append(f"    {name} [shape={shape}, label={label}];")
-    for source, target, event in _edges(defn):
-        if target == PREVIOUS:
-            lines.append(f"    {source} -> {source} [label={q(event)}, style=dashed];")
+    for source, target, event, returns in _edges(defn):
+        if returns:
+            lines.append(f"    {source} -> {target} [label={q(f'{event} ({RETURN_LABEL})')}, style=dashed];")
         else:
             lines.append(f"    {source} -> {target} [label={q(event)}];")
     lines.append("}")
