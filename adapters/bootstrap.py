@@ -1,55 +1,80 @@
 """Composition root: ``build(config, database_url=None, clock=None) -> Engine``.
 
-Nothing happens at import. ``build`` reads the configuration, loads and compiles the workflows,
-builds the business calendar, connects the store (creating or migrating the schema when
-``auto_migrate`` is on), stores the definitions, and re-projects open deadlines when the calendar
-changed since the timers were last projected.
+Nothing happens at import. ``build`` reads the configuration, loads the compiled workflows
+(from the definition cache when their files are unchanged), checks that every role they name is
+declared, builds the business calendar, connects the store (creating or migrating the schema when
+``auto_migrate`` is on; a current schema costs one cheap revision read, Alembic is imported only
+to migrate), stores the definitions, and re-projects open deadlines when the calendar changed since
+the timers were last projected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.clock import SystemClock
-from adapters.config import Settings, load_settings
-from adapters.sql.migrate import current_revision, head_revision, upgrade
-from adapters.sql.store import SqlStore, make_sql_engine
+from adapters.config import Settings, load_settings, role_problems
+from adapters.definition_cache import load_located, workflow_paths
 from engine.errors import ConfigError, StorageError
-from engine.loader import load_directory
 from engine.machines import CompiledWorkflow
+from engine.maintenance import sync_calendar
 from engine.ports import Clock
 from engine.service import Engine
 
-__all__ = ["build", "build_store"]
+if TYPE_CHECKING:
+    from sqlalchemy import Engine as SqlEngine
+
+    from adapters.sql.store import SqlStore
+
+__all__ = ["build", "build_store", "load_workflows"]
 
 
 def build(config: str | Path | Settings | None = "config.yaml", database_url: str | None = None,
           clock: Clock | None = None, *, auto_migrate: bool | None = None) -> Engine:
-    """Build an Engine from ``config`` (a path, a Settings, or None for the defaults)."""
+    """Build an Engine from ``config``: a path, a Settings, or None / ``"default"`` for the shipped one.
+
+    The shipped configuration works from an installed wheel: its workflows are package data and
+    its SQLite file ``kntc.db`` lies in the current folder (``database_url`` or
+    ``KNTC_DATABASE_URL`` override it).
+    """
     settings = config if isinstance(config, Settings) else load_settings(config)
-    workflows = load_directory(settings.workflows_path())
-    _check_roles(settings, workflows)
+    workflows = load_workflows(settings)
     calendar = settings.build_calendar()
     store = build_store(settings, database_url,
                         auto_migrate=settings.auto_migrate if auto_migrate is None else auto_migrate)
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
                     tick_batch=settings.escalation.batch_size)
-    engine.register_definitions()
-    engine.sync_calendar()
+    sync_calendar(engine.runtime)
     return engine
 
 
+def load_workflows(settings: Settings) -> dict[str, CompiledWorkflow]:
+    """The configured workflows, compiled (cached by content hash); every role they name must be declared."""
+    located = load_located(workflow_paths(settings.workflows_path()))
+    workflows = {name: compiled for name, (compiled, _) in located.items()}
+    problems = role_problems(settings, workflows, {name: path for name, (_, path) in located.items()})
+    if problems:
+        raise ConfigError(str(problems[0]))
+    return workflows
+
+
 def build_store(settings: Settings, database_url: str | None = None, *, auto_migrate: bool = True) -> SqlStore:
-    """Connect to the configured database, migrating it first when ``auto_migrate``."""
+    """Connect to the configured database, migrating it first when ``auto_migrate`` and not current."""
+    from adapters.sql.store import SqlStore, make_sql_engine
     url = settings.resolved_database_url(database_url)
     try:
         sql_engine = make_sql_engine(url)
-        if auto_migrate:
-            upgrade(sql_engine)
-        elif current_revision(sql_engine) != head_revision():
-            raise ConfigError(f"database schema is not current (at {current_revision(sql_engine)}, "
-                              f"need {head_revision()}): run `kntc db upgrade`")
+        at = _stored_revision(sql_engine)
+        if at != shipped_head():
+            if auto_migrate:
+                from adapters.sql.migrate import upgrade  # Alembic only when there is something to do
+                upgrade(sql_engine)
+            else:
+                raise ConfigError(f"database schema is not current (at {at}, need {shipped_head()}): "
+                                  "run `kntc db upgrade`")
     except ConfigError:
         raise
     except Exception as exc:
@@ -58,13 +83,35 @@ def build_store(settings: Settings, database_url: str | None = None, *, auto_mig
     return SqlStore(sql_engine)
 
 
-def _check_roles(settings: Settings, workflows: Mapping[str, CompiledWorkflow]) -> None:
-    known = set(settings.organisation.roles)
-    for name, compiled in workflows.items():
-        unknown = compiled.definition.roles() - known
-        if unknown:
-            raise ConfigError(f"workflow {name!r} names role(s) {', '.join(sorted(unknown))} that "
-                              f"config.yaml organisation.roles does not declare")
+@cache
+def shipped_head() -> str:
+    """The newest migration shipped with this kntc, read from the scripts' text (no Alembic import)."""
+    folder = Path(__file__).parent / "sql" / "migrations" / "versions"
+    revisions: dict[str, str | None] = {}
+    for script in folder.glob("*.py"):
+        text = script.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision\s*=\s*(?:['\"]([^'\"]+)['\"]|None)", text, re.M)
+        if rev:
+            revisions[rev.group(1)] = down.group(1) if down else None
+    heads = sorted(set(revisions) - {d for d in revisions.values() if d})
+    if len(heads) != 1:  # not a straight line of scripts: let Alembic say what the head is
+        from adapters.sql.migrate import head_revision
+        return head_revision()
+    return heads[0]
+
+
+def _stored_revision(sql_engine: SqlEngine) -> str | None:
+    """The schema revision recorded in the database (None: no schema yet), in one cheap read."""
+    from sqlalchemy.exc import DBAPIError
+    try:
+        with sql_engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    except DBAPIError as exc:
+        if "alembic_version" in str(exc):  # a new database: no table yet
+            return None
+        raise
+    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def _redact(url: str) -> str:

@@ -1,21 +1,41 @@
-"""``config.yaml``: pydantic models, read with line numbers; relative paths resolve beside the file."""
+"""``config.yaml``: pydantic models, read with line numbers; relative paths resolve beside the file.
+
+A key kntc does not implement yet (``periods``, ``escalation.rules``, ``channels``) is refused
+with its ``file:line:column`` when it is not empty, never silently ignored. ``default`` (see
+:data:`DEFAULT_CONFIG`) names the configuration shipped with kntc: its workflows are the shipped
+ones and its SQLite file ``kntc.db`` lies in the current folder.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.calendar import BusinessCalendar, CalendarError, DayOverride
 from engine.errors import ConfigError, DefinitionError
-from engine.loader import read_yaml, validate_located
+from engine.loader import locate, read_yaml, validate_located
+from engine.machines import CompiledWorkflow
+from engine.testing import shipped_path
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["DEFAULT_CONFIG", "NOT_IMPLEMENTED", "Settings", "find_config", "load_settings", "role_problems"]
 
 DEFAULT_URL = "sqlite:///kntc.db"
+#: ``--config default`` / ``load_settings("default")``: the configuration shipped with kntc.
+DEFAULT_CONFIG = "default"
+#: Keys read but not implemented in this version: refused when not empty.
+NOT_IMPLEMENTED: tuple[tuple[str, ...], ...] = (("periods",), ("escalation", "rules"), ("channels",))
+_LATER = "not implemented yet in this version (see README)"
+
+
+def _nothing_yet(value: list[Any]) -> list[Any]:
+    if value:
+        raise ValueError(_LATER)
+    return value
 
 
 class _Model(BaseModel):
@@ -64,6 +84,8 @@ class EscalationSettings(_Model):
     batch_size: int = Field(default=500, gt=0, le=100_000)
     rules: list[dict[str, object]] = Field(default_factory=list)
 
+    _rules_later = field_validator("rules")(_nothing_yet)
+
 
 class LoggingSettings(_Model):
     """How the CLI and daemon log (the library itself never configures logging)."""
@@ -77,7 +99,7 @@ class Settings(_Model):
 
     database_url: str = DEFAULT_URL
     timezone: str = "Asia/Ho_Chi_Minh"
-    workflows_dir: str = "workflows"
+    workflows_dir: str | None = None  # None: the workflows shipped with kntc
     auto_migrate: bool = True
     organisation: Organisation = Field(default_factory=Organisation)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
@@ -86,6 +108,9 @@ class Settings(_Model):
     channels: list[dict[str, object]] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     base_dir: str = Field(default=".", exclude=True)
+
+    _periods_later = field_validator("periods")(_nothing_yet)
+    _channels_later = field_validator("channels")(_nothing_yet)
 
     @field_validator("timezone")
     @classmethod
@@ -106,7 +131,9 @@ class Settings(_Model):
         return url
 
     def workflows_path(self) -> Path:
-        """The workflow directory, resolved beside the config file."""
+        """The workflow directory, resolved beside the config file (default: the shipped workflows)."""
+        if self.workflows_dir is None:
+            return shipped_path("workflows")
         return (Path(self.base_dir) / self.workflows_dir).resolve()
 
     def build_calendar(self) -> BusinessCalendar:
@@ -121,10 +148,26 @@ class Settings(_Model):
             raise ConfigError(f"{self.base_dir}/config.yaml: calendar: {exc}") from None
 
 
+def find_config(path: str | Path | None) -> str | Path:
+    """The configuration to use: ``path``, else ``$KNTC_CONFIG``, else ``./config.yaml`` if it exists.
+
+    Raise :class:`ConfigError` when there is none, rather than fall back silently.
+    """
+    chosen = path or os.environ.get("KNTC_CONFIG")
+    if chosen:
+        return chosen
+    if Path("config.yaml").is_file():
+        return Path("config.yaml")
+    raise ConfigError("no ./config.yaml here; pass --config PATH (or --config default for the shipped one), "
+                      "or run from the project folder")
+
+
 def load_settings(path: str | Path | None) -> Settings:
-    """Read ``path`` (default settings when None); errors name file:line and the field."""
-    if path is None:
-        return Settings()
+    """Read ``path`` (``None`` or ``"default"``: the shipped config); errors name file:line and the key."""
+    if path is None or str(path) == DEFAULT_CONFIG:
+        shipped = load_settings(shipped_path("config.yaml"))
+        return shipped.model_copy(update={"workflows_dir": str(shipped.workflows_path()),
+                                          "base_dir": str(Path.cwd())})
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -134,7 +177,43 @@ def load_settings(path: str | Path | None) -> Settings:
         raise ConfigError(f"{path}: cannot read ({exc})") from None
     try:
         document = read_yaml(text, source=str(path), what="config.yaml")
+        for loc in NOT_IMPLEMENTED:
+            node: Any = document
+            for part in loc:
+                node = node.get(part) if hasattr(node, "get") else None
+            if node:
+                raise locate(document, loc, f"{'.'.join(loc)}: {_LATER}", str(path))
         document["base_dir"] = str(path.resolve().parent)
         return validate_located(Settings, document, source=str(path))
     except DefinitionError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def role_problems(settings: Settings, workflows: Mapping[str, CompiledWorkflow],
+                  origins: Mapping[str, str | Path]) -> list[DefinitionError]:
+    """Each role a workflow names that ``organisation.roles`` does not declare, at the workflow's file:line.
+
+    (Workflows name no organisational unit in this version, so only roles are checked.)
+    """
+    known = set(settings.organisation.roles)
+    declared = ", ".join(sorted(known))
+    problems: list[DefinitionError] = []
+    for name, compiled in workflows.items():
+        defn = compiled.definition
+        wrong: list[tuple[tuple[str | int, ...], str]] = [
+            (("transitions", i, "roles", j), role) for i, t in enumerate(defn.transitions)
+            for j, role in enumerate(t.roles) if role not in known]
+        wrong += [(("reveal_roles", j), role) for j, role in enumerate(defn.reveal_roles) if role not in known]
+        if not wrong:
+            continue
+        source = str(origins.get(name, name))
+        try:
+            document = read_yaml(Path(source).read_text(encoding="utf-8"), source=source, what="a workflow file")
+        except (OSError, UnicodeDecodeError, DefinitionError):
+            document = None
+        for loc, role in wrong:
+            message = (f"role {role!r} is not declared in config.yaml organisation.roles "
+                       f"(declared: {declared})")
+            problems.append(locate(document, loc, message, source) if document is not None
+                            else DefinitionError(message, source=source))
+    return problems

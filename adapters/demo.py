@@ -8,14 +8,12 @@ Everything goes through the public API (``build``, ``open_case``, ``fire``, ``ti
 
 from __future__ import annotations
 
-import logging
 import random
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import structlog
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -47,7 +45,6 @@ def run_demo(settings: Settings, *, database: Path, cases: int = 40, seed: int =
              console: Console | None = None) -> dict[str, int]:
     """Run the simulation into ``database`` (recreated) and print a summary; returns the counts."""
     console = console or Console()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     clock = ManualClock(START)
@@ -88,7 +85,7 @@ def run_demo(settings: Settings, *, database: Path, cases: int = 40, seed: int =
     table.add_row("audit chain", "intact" if audit.ok else f"{len(audit.problems)} problems")
     console.print(table)
     console.print(f"database: {database}; look inside with: KNTC_DATABASE_URL=sqlite:///{database.resolve()} "
-                  "kntc events")
+                  ".venv/bin/kntc events")
     return dict(counts)
 
 
@@ -110,7 +107,7 @@ def _act(eng: Engine, case_id: str, remaining: list[str]) -> str | None:
 def _payload(eng: Engine, case_id: str, event: str) -> dict[str, object]:
     """Plausible values for the payload fields the event requires."""
     case = eng.get(case_id)
-    workflow = eng.workflow(case.kind)
+    workflow = eng.runtime.workflow(case.kind)
     samples = {"str": "Mô phỏng", "int": 1, "bool": True, "list": [], "date": case.received_at.date().isoformat()}
     for transition in workflow.candidates(event, case.state, case.previous_state):
         return {name: (spec.choices[0] if spec.choices else samples[spec.type])
