@@ -8,50 +8,60 @@ processes). SIGTERM or SIGINT stops the daemon cleanly: the running tick finishe
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
-import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.errors import KntcError
-from engine.model import Event, TickReport
+from engine.logs import describe, get_logger
+from engine.model import TickReport
+from engine.outbox import Channel, dispatch
 from engine.service import Engine
 
-__all__ = ["Daemon"]
+__all__ = ["Daemon", "holder_id"]
 
-log = structlog.get_logger("kntc.daemon")
+log = get_logger("daemon")
+
+
+def holder_id() -> str:
+    """This daemon's name in channel leases: host, process and a random part (unique per run)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Daemon:
     """Ticks the engine and dispatches the outbox, once or on a cadence."""
 
-    def __init__(self, engine: Engine, *, tick_seconds: float,
-                 channels: Mapping[str, Callable[[Event], None]]) -> None:
+    def __init__(self, engine: Engine, *, tick_seconds: float, channels: Sequence[Channel],
+                 lease_seconds: float = 60.0, holder: str | None = None) -> None:
         self.engine = engine
         self.tick_seconds = tick_seconds
-        self.channels = dict(channels)
+        self.channels = tuple(channels)
+        self.lease_seconds = lease_seconds
+        self.holder = holder or holder_id()
         self._stop = threading.Event()
 
     def run_once(self, now: datetime | None = None) -> TickReport:
-        """One tick at ``now`` (default: the engine's clock), then one outbox dispatch."""
+        """One tick at ``now`` (default: the engine's clock), then one dispatch of each channel."""
         report = self.engine.tick(now)
-        for name, deliver in self.channels.items():
+        for channel in self.channels:
             try:
-                self.engine.dispatch(name, deliver)
+                dispatch(self.engine.runtime, channel, holder=self.holder, lease_seconds=self.lease_seconds)
             except Exception as exc:  # a broken channel must not stop the timers
-                log.error("dispatch_failed", channel=name, error=str(exc).splitlines()[0] if str(exc) else "")
+                log.error("dispatch_failed", channel=channel.name, error=describe(exc))
         return report
 
     def _scheduled_run(self) -> None:
         try:
             self.run_once()
-        except KntcError as exc:  # e.g. the database is down: log, try again next time
-            log.error("tick_failed", error=str(exc))
+        except Exception as exc:  # e.g. the database is down: log every error, try again next time
+            log.error("tick_failed", error=describe(exc))
 
     def run_forever(self, *, install_signals: bool = True) -> None:
         """Tick every ``tick_seconds`` until :meth:`stop`, SIGTERM or SIGINT."""
@@ -61,7 +71,8 @@ class Daemon:
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, self._on_signal)
-        log.info("daemon_started", tick_seconds=self.tick_seconds, channels=sorted(self.channels))
+        log.info("daemon_started", tick_seconds=self.tick_seconds, channels=[c.name for c in self.channels],
+                 holder=self.holder)
         scheduler.start()
         try:
             self._stop.wait()

@@ -91,13 +91,13 @@ def _run_backend(ctx: Context, backend: Backend, count: int) -> None:
                         note=f"{count:,} events, {clock_name(backend)} time"))
     finally:
         conn.close()
-        eng.store.engine.dispose()
+        eng.runtime.store.engine.dispose()
 
 
 def _populate(eng: Any, backend: Backend, db: Any, count: int) -> None:
     """``count`` feed events with seq 1..count (the engine's own first event gives the encoding)."""
     case = open_sample_case(eng)
-    codec = eng.store.codec
+    codec = eng.runtime.store.codec
     with closing(db.connect()) as conn:
         cur = conn.cursor()
         if not backend.postgres:

@@ -44,7 +44,7 @@ def run(ctx: Context) -> None:
     machines_before = count_machines()
     eng = build_engine(db)
     machines_built = count_machines() - machines_before
-    definitions = len(eng.workflows)
+    definitions = len(eng.runtime.workflows)
     dates = [START - timedelta(days=d) for d in range(20)]
     for day in dates:  # warm up: imports, statement caches, per-date projection caches
         c = open_sample_case(eng, received_at=day)
@@ -62,10 +62,10 @@ def run(ctx: Context) -> None:
     finally:
         tracemalloc.stop()
     machines_after_commands = count_machines()
-    eng.store.engine.dispose()
+    eng.runtime.store.engine.dispose()
 
     # the naive design: one Machine per open case held in memory, one built per command
-    compiled = eng.workflow("complaint")
+    compiled = eng.runtime.workflow("complaint")
     states, edges = list(compiled.definition.states), naive_transitions(compiled)
     defaults = compiled.validate_fields({})
     holding: list[Any] = []

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             _fire_all(engine, ids, r)
         profiler.stop()
         print(profiler.output_text(unicode=True, color=sys.stdout.isatty(), show_all=False))
-        engine.store.engine.dispose()
+        engine.runtime.store.engine.dispose()
     return 0
 
 

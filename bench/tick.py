@@ -62,7 +62,7 @@ class Sized:
         t0 = time.perf_counter()
         self.due_ids = _populate(self.engine, self.db, size)
         self.load_seconds = time.perf_counter() - t0
-        spec = self.engine.keeper(self.engine.workflow("complaint")).specs["acceptance"]
+        spec = self.engine.runtime.keeper(self.engine.runtime.workflow("complaint")).specs["acceptance"]
         self.due_rung = len(spec.warn_at)
         self.conn = self.db.connect()
         self.watch = stopwatch(backend)
@@ -91,9 +91,9 @@ class Sized:
 
     def plan(self) -> str:
         """The claim query's plan: EXPLAIN QUERY PLAN (SQLite) / EXPLAIN (PostgreSQL)."""
-        store = self.engine.store
+        store = self.engine.runtime.store
         stmt = store.compiled["due_locked" if self.backend.postgres else "due"]
-        params = stmt.params({"now": store.codec.dt_in(NOW), "limit": self.engine.tick_batch})
+        params = stmt.params({"now": store.codec.dt_in(NOW), "limit": self.engine.runtime.tick_batch})
         cur = self.conn.cursor()
         if self.backend.postgres:
             cur.execute("EXPLAIN " + stmt.sql, params)
@@ -112,7 +112,7 @@ class Sized:
 
     def close(self) -> None:
         self.conn.close()
-        self.engine.store.engine.dispose()
+        self.engine.runtime.store.engine.dispose()
 
 
 def _run_backend(ctx: Context, backend: Backend, sizes: list[int], reps: int) -> None:
@@ -169,12 +169,12 @@ def _populate(engine: Any, db: Db, size: int) -> list[str]:
         rng = random.Random(size)
         ids = sorted(f"{rng.getrandbits(128):032x}" for _ in range(size))
         due = {ids[i * size // DUE] for i in range(DUE)}
-        codec = engine.store.codec
+        codec = engine.runtime.store.codec
         due_at = codec.dt_out(dl_row[dl_cols.index("due_at")])
         assert isinstance(due_at, datetime)
         i_id, i_case = case_cols.index("id"), dl_cols.index("case_id")
         i_next, i_rung = dl_cols.index("next_fire_at"), dl_cols.index("next_rung")
-        due_rung = len(engine.keeper(engine.workflow("complaint")).specs["acceptance"].warn_at)
+        due_rung = len(engine.runtime.keeper(engine.runtime.workflow("complaint")).specs["acceptance"].warn_at)
 
         def cases() -> Iterator[list[Any]]:
             row = _plain(case_row, backend.postgres)

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from engine.calendar import BusinessCalendar, CalendarError, DayOverride
 from engine.errors import (
+    ConditionError,
     ConfigError,
     ConflictError,
     DefinitionError,
     KntcError,
     NotAllowedError,
     NotFound,
+    ReactionError,
     StorageError,
     ValidationError,
 )
-from engine.model import Case, Deadline, Event, HistoryEntry, TickReport
+from engine.jobs import Daily, JobRun, JobSlot, ScheduledJob
+from engine.model import Case, Deadline, Event, HistoryEntry, OutboxMessage, TickReport
 from engine.ports import Clock, Store, Transaction
+from engine.reactors import Emit, Enqueue, FireEvent, Reaction, SetPriority
 from engine.service import AuditReport, Engine
 
 __all__ = [
@@ -27,17 +31,29 @@ __all__ = [
     "CalendarError",
     "Case",
     "Clock",
+    "ConditionError",
     "ConfigError",
     "ConflictError",
+    "Daily",
     "DayOverride",
     "Deadline",
     "DefinitionError",
+    "Emit",
     "Engine",
+    "Enqueue",
     "Event",
+    "FireEvent",
     "HistoryEntry",
+    "JobRun",
+    "JobSlot",
     "KntcError",
     "NotAllowedError",
     "NotFound",
+    "OutboxMessage",
+    "Reaction",
+    "ReactionError",
+    "ScheduledJob",
+    "SetPriority",
     "StorageError",
     "Store",
     "TickReport",

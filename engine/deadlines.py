@@ -14,10 +14,13 @@ Which budget applies:
    fields (so marking a case complex lengthens a running resolution clock), else its budget;
 3. plus the extensions granted.
 
-Rungs are numbered: ``0 .. len(warn_at)-1`` are warnings at those fractions of the budget (at the
-end of the day on which that many units have been counted), ``len(warn_at)`` is the due moment
-(the end of the last day; a calendar-day period ending on a day off runs to the end of the next
-working day). A rung fires once per clock cycle; a ``restart`` pause policy starts a new cycle.
+Rungs are keyed by what they are (:data:`~engine.model.RUNG_DUE`): a warning by its fraction of
+the budget in per-mille (at the end of the day on which that many units have been counted), the
+due moment by 1000 (the end of the last day; a calendar-day period ending on a day off runs to the
+end of the next working day). The ledger keeps the key of the last rung fired, so a warning added
+later (``extra_warn_at``, a period's policy) never re-fires or skips another: it fires if its key
+is above the last one fired. A rung fires once per clock cycle; a ``restart`` pause policy starts
+a new cycle.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from typing import Any, Literal
 
 from engine.calendar import BusinessCalendar
 from engine.definitions import Budget, DeadlineSpec
-from engine.errors import NotAllowedError
+from engine.errors import ConditionError, NotAllowedError
+from engine.expressions import ExpressionError
 from engine.machines import CompiledWorkflow
-from engine.model import Deadline, DeadlineLedger, NewEvent
+from engine.model import RUNG_DUE, Deadline, DeadlineLedger, NewEvent
 
 __all__ = ["DeadlineChanges", "DeadlineKeeper", "DeadlineViews", "Projection"]
 
@@ -47,6 +51,7 @@ class Projection:
     legal_basis: str
     due_date: date | None
     rungs: tuple[datetime | None, ...]  # warnings..., due
+    keys: tuple[int, ...]  # the rungs' keys: per-mille fractions..., RUNG_DUE
 
     @property
     def due_at(self) -> datetime | None:
@@ -66,10 +71,16 @@ class DeadlineChanges:
 class DeadlineKeeper:
     """Applies events to the deadline ledgers of one workflow and projects them."""
 
-    def __init__(self, workflow: CompiledWorkflow, calendar: BusinessCalendar) -> None:
+    def __init__(self, workflow: CompiledWorkflow, calendar: BusinessCalendar,
+                 extra_warn_at: tuple[float, ...] = ()) -> None:
         self.workflow = workflow
         self.calendar = calendar
         self.specs: dict[str, DeadlineSpec] = dict(workflow.definition.deadlines)
+        self._warn: dict[str, tuple[tuple[float, ...], tuple[int, ...]]] = {}
+        for name, spec in self.specs.items():
+            by_key = {round(f * RUNG_DUE): f for f in (*spec.warn_at, *extra_warn_at)}
+            fractions = tuple(by_key[k] for k in sorted(by_key) if 0 < k < RUNG_DUE)
+            self._warn[name] = fractions, (*(round(f * RUNG_DUE) for f in fractions), RUNG_DUE)
         self._budgets: dict[tuple[Any, ...], tuple[Budget, str]] = {}
         self._moments: dict[tuple[Any, ...], tuple[date | None, tuple[datetime | None, ...]]] = {}
 
@@ -88,7 +99,7 @@ class DeadlineKeeper:
                     self._budgets.clear()
                 self._budgets[key] = found
         chosen, basis = found
-        return chosen.amount + state.extra, chosen.unit, basis
+        return chosen.amount + state.extended_by, chosen.unit, basis
 
     def _choose_budget(self, spec: DeadlineSpec, rule_index: int,
                        context: Mapping[str, Any]) -> tuple[Budget, str]:
@@ -99,26 +110,34 @@ class DeadlineKeeper:
             variants = rule.variants if rule.variants is not None else variants
             basis = rule.legal_basis
         for variant in variants:
-            if self.workflow.conditions[variant.when].evaluate(context):
+            if self._holds(variant.when, context, spec):
                 return variant.budget, variant.legal_basis or basis
         return budget, basis
+
+    def _holds(self, condition: str, context: Mapping[str, Any], spec: DeadlineSpec) -> bool:
+        try:
+            return self.workflow.conditions[condition].evaluate(context)
+        except ExpressionError as exc:
+            name = next(n for n, s in self.specs.items() if s is spec)
+            raise ConditionError(self.workflow.name, name, condition, str(exc)) from None
 
     def project(self, spec: DeadlineSpec, state: DeadlineLedger, context: Mapping[str, Any]) -> Projection:
         """Due date, due moment and warning moments of ``state`` under the current calendar."""
         amount, unit, basis = self.budget(spec, state, context)
-        key = (amount, unit, state.start_date, tuple(state.pauses), tuple(spec.warn_at))
+        fractions, keys = self._warn[state.name]
+        key = (amount, unit, state.start_date, tuple(state.pauses), fractions)
         found = self._moments.get(key)
         if found is None:
             if len(self._moments) > 8192:
                 self._moments.clear()
-            found = self._moments[key] = self._moments_of(spec, state, amount, unit)
-        return Projection(amount, unit, basis, found[0], found[1])
+            found = self._moments[key] = self._moments_of(fractions, state, amount, unit)
+        return Projection(amount, unit, basis, found[0], found[1], keys)
 
-    def _moments_of(self, spec: DeadlineSpec, state: DeadlineLedger, amount: int,
+    def _moments_of(self, fractions: tuple[float, ...], state: DeadlineLedger, amount: int,
                     unit: Literal["calendar", "working"]) -> tuple[date | None, tuple[datetime | None, ...]]:
         cal, pauses = self.calendar, state.pauses
         rungs: list[datetime | None] = []
-        for fraction in spec.warn_at:
+        for fraction in fractions:
             units = max(1, math.floor(fraction * amount))
             day = cal.count_date(state.start_date, units, unit, pauses) if units < amount else None
             rungs.append(cal.end_of_day(day) if day is not None else None)
@@ -127,14 +146,13 @@ class DeadlineKeeper:
         return due, tuple(rungs)
 
     def next_rung(self, state: DeadlineLedger, projection: Projection) -> tuple[int, datetime | None]:
-        """The next rung to fire and its moment (None while paused or when all have fired)."""
+        """The key of the next rung to fire and its moment (None while paused or when all have fired)."""
         if not state.open or state.paused:
-            return len(projection.rungs), None
-        for index in range(state.next_rung, len(projection.rungs)):
-            moment = projection.rungs[index]
-            if moment is not None:
-                return index, moment
-        return len(projection.rungs), None
+            return RUNG_DUE, None
+        for key, moment in zip(projection.keys, projection.rungs, strict=True):
+            if key > state.fired_through and moment is not None:
+                return key, moment
+        return RUNG_DUE, None
 
     def refresh(self, state: DeadlineLedger, context: Mapping[str, Any]) -> Projection:
         """Re-derive ``due_at`` and ``next_fire_at`` of ``state`` from its ledger."""
@@ -184,7 +202,7 @@ class DeadlineKeeper:
             touched = False
             if state is not None and state.open:
                 if final or event in spec.stops_on:
-                    touched = self._stop(state, at)
+                    touched = self._stop(state, at, event)
                 else:
                     touched = (self._extend(spec, state, event, source or "", at, actor, payload, changes)
                                | self._pause_or_resume(spec, state, source, target, today))
@@ -209,14 +227,14 @@ class DeadlineKeeper:
         return changes
 
     def _applies(self, spec: DeadlineSpec, context: Mapping[str, Any]) -> bool:
-        return spec.when is None or self.workflow.conditions[spec.when].evaluate(context)
+        return spec.when is None or self._holds(spec.when, context, spec)
 
     @staticmethod
-    def _stop(state: DeadlineLedger, at: datetime) -> bool:
+    def _stop(state: DeadlineLedger, at: datetime, event: str) -> bool:
         """Meet the deadline (or leave it missed); a case reaching a final state stops every clock."""
         if state.status != "missed":
             state.status = "met"
-        state.closed_at, state.next_fire_at = at, None
+        state.closed_at, state.closed_by, state.next_fire_at = at, event, None
         return True
 
     def check_extensions(self, event: str, source: str, existing: list[DeadlineLedger],
@@ -240,7 +258,7 @@ class DeadlineKeeper:
             return False
         self.check_extensions(event, source, [state], list)
         state.extensions += 1
-        state.extra += ext.amount
+        state.extended_by += ext.amount
         changes.events.append(NewEvent("deadline.extended", state.case_id, at, {
             "deadline": state.name, "times": state.extensions, "amount": ext.amount,
             "unit": ext.unit or spec.budget.unit, "actor": actor,
@@ -259,7 +277,7 @@ class DeadlineKeeper:
         if paused_before and not paused_after and state.paused:
             if spec.pause_policy == "restart":  # a new clock: a new cycle of rungs, nothing missed yet
                 state.pauses, state.start_date = [], today
-                state.cycle, state.next_rung, state.status = state.cycle + 1, 0, "running"
+                state.cycle, state.fired_through, state.status = state.cycle + 1, 0, "running"
             else:
                 paused_on, _ = state.pauses[-1]
                 state.pauses = [*state.pauses[:-1], (paused_on, today)]

@@ -168,6 +168,8 @@ class WorkflowDefinition(_Model):
     deadlines: dict[Ident, DeadlineSpec] = Field(default_factory=dict)
     confidential_parties: bool = False
     reveal_roles: list[Ident] = Field(default_factory=list)
+    #: the fewest petitioners a case may be opened with (a complaint needs its complainant)
+    min_petitioners: int = Field(default=0, ge=0, le=100)
 
     def content_hash(self) -> str:
         """The definition's identity: sha256 of its canonical JSON (comments and layout ignored)."""

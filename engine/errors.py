@@ -9,6 +9,8 @@
     ├── NotAllowedError            an event refused: unknown, wrong state, wrong role, guard false
     ├── ConflictError              a stale ``expected_version``: someone else changed the case
     ├── NotFound (also LookupError) an unknown case id or workflow name
+    ├── ConditionError             a deadline's condition could not be evaluated for this case
+    ├── ReactionError              a reactor raised, or reactions looped past the depth bound
     └── StorageError               the database refused or broke (wraps the driver's error)
 
 Each error's message is one line a clerk can act on. A call that raises changes nothing.
@@ -17,12 +19,14 @@ Each error's message is one line a clerk can act on. A call that raises changes 
 from __future__ import annotations
 
 __all__ = [
+    "ConditionError",
     "ConfigError",
     "ConflictError",
     "DefinitionError",
     "KntcError",
     "NotAllowedError",
     "NotFound",
+    "ReactionError",
     "StorageError",
     "ValidationError",
 ]
@@ -85,3 +89,16 @@ class NotFound(KntcError, LookupError):
 
 class StorageError(KntcError):
     """The store failed; the driver's exception is the ``__cause__``."""
+
+
+class ConditionError(KntcError):
+    """A deadline condition (``when:``, a variant) failed for this case's data: a definition bug."""
+
+    def __init__(self, workflow: str, deadline: str, expression: str, reason: str) -> None:
+        self.workflow, self.deadline, self.expression = workflow, deadline, expression
+        super().__init__(f"workflow {workflow!r}, deadline {deadline!r}: condition {expression!r} "
+                         f"could not be evaluated ({reason})")
+
+
+class ReactionError(KntcError):
+    """A reactor failed on an event, or reactions went deeper than allowed; nothing was written."""

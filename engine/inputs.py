@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from engine.errors import ValidationError
 from engine.pydantic_errors import first_problem
 
-__all__ = ["CaseInput", "Party", "require_aware"]
+__all__ = ["CaseInput", "Party", "require_aware", "require_int", "require_text"]
 
 Channel = Literal["post", "reception", "portal", "forwarded"]
 #: Tolerance for a ``received_at`` slightly ahead of the engine's clock (clock skew of a portal).
@@ -68,4 +68,19 @@ def require_aware(name: str, value: object) -> datetime:
         raise ValidationError(name, f"must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(name, "is a naive datetime; give a timezone (e.g. +07:00)")
+    return value
+
+
+def require_text(name: str, value: object) -> str:
+    """A required text argument (actor, role, case id) must be a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(name, "must be a non-empty string")
+    return value
+
+
+def require_int(name: str, value: object, low: int, high: int | None = None) -> int:
+    """An integer argument within ``low..high`` (bools refused), else ValidationError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ValidationError(name, f"must be an integer {bound}")
     return value

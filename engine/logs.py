@@ -94,3 +94,9 @@ class KntcLogger:
 def get_logger(name: str) -> KntcLogger:
     """The logger ``kntc.<name>`` (e.g. ``get_logger("tick")``); cheap, safe at module level."""
     return KntcLogger(name)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as an operator reads it in a log or a dead item: its type and first line, short."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]

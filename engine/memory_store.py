@@ -14,7 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ValidationError
-from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
+from engine.model import (
+    CaseRecord,
+    DeadlineLedger,
+    Event,
+    HistoryEntry,
+    JobState,
+    NewEvent,
+    OutboxMessage,
+    Priority,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -27,6 +36,9 @@ class _Data:
     history: dict[str, list[HistoryEntry]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     fired: set[tuple[str, str, int, int]] = field(default_factory=set)
+    jobs: dict[tuple[str, str, str], JobState] = field(default_factory=dict)
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     definitions: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     cursors: dict[str, int] = field(default_factory=dict)
@@ -68,6 +80,10 @@ class _MemoryTransaction:
             seq = len(self.d.events) + 1
             self.d.events.append(Event(seq=seq, type=e.type, case_id=e.case_id, at=e.at, data=dict(e.data)))
 
+    def set_priority(self, case_id: str, priority: Priority) -> None:
+        if case_id in self.d.cases:
+            self.d.cases[case_id] = replace(self.d.cases[case_id], priority=priority)
+
     def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
         due = sorted((d for d in self.d.deadlines.values() if d.next_fire_at is not None and d.next_fire_at <= now),
                      key=lambda d: (d.next_fire_at, d.case_id, d.name))
@@ -79,6 +95,59 @@ class _MemoryTransaction:
             return False
         self.d.fired.add(key)
         return True
+
+    def job_state(self, kind: str, subject: str, slot: str) -> JobState | None:
+        found = self.d.jobs.get((kind, subject, slot))
+        return replace(found) if found else None
+
+    def claim_job(self, kind: str, subject: str, slot: str, at: datetime) -> bool:
+        job = self.d.jobs.setdefault((kind, subject, slot), JobState())
+        if job.done_at is not None:
+            return False
+        job.done_at = at
+        return True
+
+    def fail_job(self, kind: str, subject: str, slot: str, *, attempts: int, error: str,
+                 next_try_at: datetime | None) -> None:
+        self.d.jobs[(kind, subject, slot)] = JobState(None, attempts, error, next_try_at)
+
+    def failed_jobs(self, limit: int) -> list[tuple[str, str, str, JobState]]:
+        return [(*key, replace(job)) for key, job in sorted(self.d.jobs.items()) if job.attempts][:limit]
+
+    def failing_deadlines(self, limit: int) -> list[DeadlineLedger]:
+        return [replace(d) for d in self.d.deadlines.values() if d.attempts][:limit]
+
+    def enqueue(self, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime, *,
+                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+        ident = len(self.d.outbox) + 1
+        self.d.outbox[ident] = OutboxMessage(id=ident, channel=channel, kind=kind, case_id=case_id, data=dict(data),
+                                             status="pending", attempts=attempts, last_error=last_error,
+                                             next_attempt_at=next_attempt_at or at, created_at=at)
+
+    def outbox(self, *, channel: str | None = None, status: str | None = None, due_at: datetime | None = None,
+               message_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
+        found = [m for m in self.d.outbox.values()
+                 if (channel is None or m.channel == channel) and (status is None or m.status == status)
+                 and (message_id is None or m.id == message_id)
+                 and (due_at is None or (m.next_attempt_at is not None and m.next_attempt_at <= due_at))]
+        return found[:limit]
+
+    def update_message(self, message_id: int, *, status: str, attempts: int, last_error: str | None,
+                       next_attempt_at: datetime | None, sent_at: datetime | None) -> None:
+        message = self.d.outbox[message_id]
+        self.d.outbox[message_id] = replace(message, status=status, attempts=attempts,  # type: ignore[arg-type]
+                                            last_error=last_error, next_attempt_at=next_attempt_at, sent_at=sent_at)
+
+    def acquire_channel(self, channel: str, holder: str, now: datetime, until: datetime) -> bool:
+        held = self.d.leases.get(channel)
+        if held is not None and held[0] != holder and held[1] >= now:
+            return False
+        self.d.leases[channel] = (holder, until)
+        return True
+
+    def release_channel(self, channel: str, holder: str) -> None:
+        if self.d.leases.get(channel, ("",))[0] == holder:
+            del self.d.leases[channel]
 
     def save_definition(self, content_hash: str, name: str, body: str) -> None:
         self.d.definitions.setdefault(content_hash, body)

@@ -15,19 +15,35 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 __all__ = [
+    "DAEMON",
+    "PRIORITIES",
+    "RUNG_DUE",
+    "SYSTEM",
     "Case",
     "CaseRecord",
     "Deadline",
     "DeadlineLedger",
     "Event",
     "HistoryEntry",
+    "JobState",
     "NewEvent",
+    "OutboxMessage",
     "TickReport",
     "chain_hash",
 ]
 
 DeadlineStatus = Literal["running", "paused", "met", "missed"]
+Priority = Literal["normal", "high", "urgent"]
+OutboxStatus = Literal["pending", "sent", "dead"]
 GENESIS = "0" * 64
+#: The role (and actor) of what the engine does by itself; the daemon acts as :data:`DAEMON`.
+SYSTEM = "system"
+DAEMON = "kntc-daemon"
+PRIORITIES: tuple[Priority, ...] = ("normal", "high", "urgent")
+#: Rungs are keyed by what they are: a warning by its fraction of the budget in per-mille
+#: (0.5 -> 500), the due moment by 1000. A rung added later (a period's extra warning) never
+#: shifts the key of another one.
+RUNG_DUE = 1000
 # built once: json.dumps with arguments builds a new encoder on every call
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
 
@@ -73,6 +89,7 @@ class Case:
     deadlines: Mapping[str, Deadline]  # read-only; each computed on first access
     definition_hash: str
     previous_state: str | None = None
+    priority: Priority = "normal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +124,9 @@ class TickReport:
 
     ``claimed``: timer rows claimed (one per deadline); ``fired``: rungs fired (a row claimed
     after downtime may fire several, in due order); ``skipped``: rows with nothing due after all;
-    ``events``: feed events written; ``max_lag_seconds``: how late the latest rung fired.
+    ``events``: feed events written (reactions included); ``max_lag_seconds``: how late the
+    latest rung fired; ``failed``: rungs or jobs that raised and were put off for a retry;
+    ``dead``: those that raised their last allowed time; ``jobs``: scheduled jobs run.
     """
 
     now: datetime
@@ -116,6 +135,9 @@ class TickReport:
     skipped: int
     events: int
     max_lag_seconds: float
+    failed: int = 0
+    dead: int = 0
+    jobs: int = 0
 
 
 @dataclass(slots=True)
@@ -138,8 +160,9 @@ class CaseRecord:
     petitioner_count: int
     fields: dict[str, Any]
     history_head: str = GENESIS
+    priority: Priority = "normal"
 
-    def context(self, payload: dict[str, Any] | None = None, role: str = "system") -> dict[str, Any]:
+    def context(self, payload: dict[str, Any] | None = None, role: str = SYSTEM) -> dict[str, Any]:
         """The names a CEL guard or condition sees for this case."""
         return {"fields": self.fields, "payload": payload or {}, "role": role,
                 "case": {"state": self.state, "channel": self.channel,
@@ -148,7 +171,13 @@ class CaseRecord:
 
 @dataclass(slots=True)
 class DeadlineLedger:
-    """The ledger of one deadline of one case, and its timer (``next_fire_at``)."""
+    """The ledger of one deadline of one case, and its timer (``next_fire_at``).
+
+    ``extended_by``: units added by extensions; ``fired_through``: the key of the last rung fired
+    in this ``cycle`` (see :data:`RUNG_DUE`; 0 before the first); ``attempts`` and ``last_error``:
+    how often firing the next rung raised (reset when it fires); ``closed_by``: the event that
+    closed the clock (a stopping event, or the one that moved the case to a final state).
+    """
 
     case_id: str
     name: str
@@ -157,12 +186,15 @@ class DeadlineLedger:
     start_date: date
     pauses: list[tuple[date, date | None]] = field(default_factory=list)
     extensions: int = 0
-    extra: int = 0
+    extended_by: int = 0
     cycle: int = 0
-    next_rung: int = 0
+    fired_through: int = 0
     next_fire_at: datetime | None = None
     due_at: datetime | None = None
     closed_at: datetime | None = None
+    closed_by: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
 
     @property
     def open(self) -> bool:
@@ -185,9 +217,48 @@ class NewEvent:
     data: dict[str, Any]
 
 
-def chain_hash(previous: str, case_id: str, seq: int, event: str, source: str | None, target: str,
-               actor: str, role: str, at: datetime, payload: dict[str, Any]) -> str:
+@dataclass(slots=True)
+class JobState:
+    """The stored state of one slot of a scheduled job (see :mod:`engine.jobs`).
+
+    ``done_at`` set: the slot ran; else it raised ``attempts`` times and is tried again at
+    ``next_try_at`` (None: dead).
+    """
+
+    done_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    next_try_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message for one channel: a reaction's notification, or a feed event whose delivery failed.
+
+    ``key`` is the idempotency key, stable across retries (a receiver drops a repeat by it).
+    """
+
+    id: int
+    channel: str
+    kind: str
+    case_id: str | None
+    data: dict[str, Any]
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The idempotency key: a queued message's id, or a feed event's seq (negative ids)."""
+        return f"kntc-{self.channel}-feed-{-self.id}" if self.id < 0 else f"kntc-{self.channel}-{self.id}"
+
+
+def chain_hash(previous: str, case_id: str, entry: HistoryEntry) -> str:
     """The hash of a history row: sha256 over the previous row's hash and this row's content."""
-    row = [previous, case_id, seq, event, source, target, actor, role, at.astimezone(UTC).isoformat(), payload]
+    row = [previous, case_id, entry.seq, entry.event, entry.source, entry.target, entry.actor, entry.role,
+           entry.at.astimezone(UTC).isoformat(), entry.payload]
     body = _CANONICAL(row)
     return hashlib.sha256(body.encode()).hexdigest()

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
+from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
 
 __all__ = ["Clock", "Store", "Transaction"]
 
@@ -71,16 +71,68 @@ class Transaction(Protocol):
         """Append feed events; their ``seq`` grows in commit order."""
         ...
 
-    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
-        """Up to ``limit`` deadlines with ``next_fire_at <= now``, earliest first, with their cases.
+    def set_priority(self, case_id: str, priority: Priority) -> None:
+        """Set a case's priority (not versioned: it is the engine's mark, not the officers' act)."""
+        ...
 
-        Rows are locked for this transaction; rows another transaction holds are skipped
-        (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has one writer at a time).
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
+        """Up to ``limit`` deadlines with ``next_fire_at <= now``, with their cases.
+
+        Ordered by ``(next_fire_at, case_id, name)``. Rows are locked for this transaction; rows
+        another transaction holds are skipped (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has
+        one writer at a time).
         """
         ...
 
     def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
-        """Record that a rung fired; False if it had fired already (a unique key makes it so)."""
+        """Claim a rung by its key (``rung``: per-mille, due = 1000); False if it had fired already.
+
+        The claim is the insert of a unique key: a second firing is impossible by construction.
+        """
+        ...
+
+    def job_state(self, kind: str, subject: str, slot: str) -> JobState | None:
+        """The stored state of a scheduled job's slot (None: never tried)."""
+        ...
+
+    def claim_job(self, kind: str, subject: str, slot: str, at: datetime) -> bool:
+        """Claim a job's slot (insert, or take over a failed try); False if it was done already."""
+        ...
+
+    def fail_job(self, kind: str, subject: str, slot: str, *, attempts: int, error: str,
+                 next_try_at: datetime | None) -> None:
+        """Record that a slot's run raised (``next_try_at`` None: dead)."""
+        ...
+
+    def failed_jobs(self, limit: int) -> list[tuple[str, str, str, JobState]]:
+        """Job slots whose last run raised (failing and dead), as ``(kind, subject, slot, state)``."""
+        ...
+
+    def failing_deadlines(self, limit: int) -> list[DeadlineLedger]:
+        """Deadlines whose next rung raised at least once (``attempts > 0``), oldest error first."""
+        ...
+
+    def enqueue(self, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime, *,
+                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+        """Queue an outbox message for ``channel``, due at ``next_attempt_at`` (default: ``at``)."""
+        ...
+
+    def outbox(self, *, channel: str | None = None, status: str | None = None, due_at: datetime | None = None,
+               message_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
+        """Outbox messages by id (oldest first); ``due_at``: only those whose next attempt is due by then."""
+        ...
+
+    def update_message(self, message_id: int, *, status: str, attempts: int, last_error: str | None,
+                       next_attempt_at: datetime | None, sent_at: datetime | None) -> None:
+        """Record a delivery attempt's result."""
+        ...
+
+    def acquire_channel(self, channel: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Lease ``channel`` to ``holder`` until ``until`` if it is free, expired or already theirs."""
+        ...
+
+    def release_channel(self, channel: str, holder: str) -> None:
+        """Give the lease back (if ``holder`` still has it)."""
         ...
 
     def save_definition(self, content_hash: str, name: str, body: str) -> None:

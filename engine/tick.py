@@ -1,141 +1,252 @@
-"""The tick: turn due timers (deadline rungs) into events, exactly once each.
+"""The tick: turn due timers (deadline rungs, scheduled jobs) into events, exactly once each.
 
 Each open deadline row carries its next timer (``next_fire_at``). A tick claims due rows in
-batches, earliest first, and for each one, in the same transaction: records the rung in the
-fired-rungs table (a unique key on case, deadline, cycle and rung: the claim *is* that insert, so
-a second firing is impossible by construction), applies the effect (``deadline.warning``,
-``deadline.overdue`` or the definition's timed event), advances the row to its next rung and
-commits. A crash before the commit leaves nothing behind; the next tick claims the row again.
-Rungs missed during downtime fire on the next tick, in due order.
+batches, earliest first, and for each one, in the same transaction: records the rung by its key
+in the fired-rungs table (a unique key on case, deadline, cycle and rung: the claim *is* that
+insert, so a second firing is impossible by construction), applies the effect through the
+pipeline (``deadline.warning``, ``deadline.overdue`` or the definition's timed event, then the
+reactors), advances the row to its next rung and commits. A crash before the commit leaves
+nothing behind; the next tick claims the row again. Rungs missed during downtime fire on the
+next tick, in due order.
+
+One bad item never stalls the sweep: when a batch raises, it is rolled back and its rows are
+fired one transaction each; a row that raises again is recorded on its ledger (attempts, last
+error, next try with backoff) and the sweep goes on; after the last attempt its timer stops
+(dead, listed by ``kntc outbox``) until a command on the case re-projects it.
+Scheduled jobs (:mod:`engine.jobs`) follow the rungs, each slot claimed by its own key.
 """
 
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-import structlog
-
+from engine.commands import decide
 from engine.errors import NotAllowedError
-from engine.model import CaseRecord, DeadlineLedger, NewEvent, TickReport
+from engine.jobs import JobRun, JobSlot, ScheduledJob
+from engine.logs import describe, get_logger
+from engine.model import DAEMON, RUNG_DUE, SYSTEM, CaseRecord, DeadlineLedger, NewEvent, TickReport
+from engine.pipeline import Committed, apply_effects, commit, react
 from engine.ports import Transaction
-
-if TYPE_CHECKING:
-    from engine.service import Engine
+from engine.runtime import Runtime
 
 __all__ = ["run_tick"]
 
-log = structlog.get_logger("kntc.tick")
+log = get_logger("tick")
+Batch = list[tuple[CaseRecord, DeadlineLedger]]
 
 
-def run_tick(engine: Engine, now: datetime, *, max_rungs: int) -> TickReport:
-    """Fire every rung due at ``now``, earliest first across all deadlines; stop after ``max_rungs``."""
-    claimed = fired = skipped = events = 0
-    max_lag = 0.0
-    while fired + skipped < max_rungs:
-        limit = min(engine.tick_batch, max_rungs - fired - skipped)
-        with engine.store.transaction() as tx:
-            batch = tx.claim_due(now, limit)
-            if not batch:
-                break
-            claimed += len(batch)
-            outcome = _fire_batch(engine, tx, batch, now, horizon=now if len(batch) < limit else None)
-        fired, skipped, events = fired + outcome[0], skipped + outcome[1], events + outcome[2]
-        max_lag = max(max_lag, outcome[3])
-    report = TickReport(now=now, claimed=claimed, fired=fired, skipped=skipped, events=events,
-                        max_lag_seconds=max_lag)
-    log.info("tick", claimed=claimed, fired=fired, skipped=skipped, events=events, lag_s=round(max_lag, 3))
-    return report
+@dataclass(slots=True)
+class _Count:
+    claimed: int = 0
+    fired: int = 0
+    skipped: int = 0
+    events: int = 0
+    lag: float = 0.0
+    failed: int = 0
+    dead: int = 0
+    jobs: int = 0
+
+    def add(self, other: _Count) -> None:
+        self.claimed += other.claimed
+        self.fired += other.fired
+        self.skipped += other.skipped
+        self.events += other.events
+        self.lag = max(self.lag, other.lag)
+        self.failed += other.failed
+        self.dead += other.dead
+        self.jobs += other.jobs
 
 
-def _fire_batch(engine: Engine, tx: Transaction, batch: list[tuple[CaseRecord, DeadlineLedger]],
-                now: datetime, *, horizon: datetime | None) -> tuple[int, int, int, float]:
+def run_tick(rt: Runtime, now: datetime, *, max_rungs: int) -> TickReport:
+    """Fire every rung due at ``now``, earliest first across all deadlines (at most ``max_rungs``), then the jobs."""
+    total = _Count()
+    while total.fired + total.skipped < max_rungs:
+        limit = min(rt.tick_batch, max_rungs - total.fired - total.skipped)
+        batch: Batch = []
+        try:
+            with rt.store.transaction() as tx:
+                batch = tx.claim_due(now, limit)
+                if not batch:
+                    break
+                count = _fire_batch(rt, tx, batch, now, horizon=now if len(batch) < limit else None)
+                count.claimed = len(batch)
+        except Exception:
+            if not batch:  # the claim itself failed: the store is down, nothing to isolate
+                raise
+            count = _isolate(rt, batch, now)
+        total.add(count)
+    for job in rt.jobs:
+        total.add(_run_job(rt, job, now))
+    log.info("tick", now=now.astimezone(rt.calendar.timezone).isoformat(), claimed=total.claimed,
+             fired=total.fired, skipped=total.skipped, events=total.events, failed=total.failed,
+             dead=total.dead, jobs=total.jobs, lag_s=round(total.lag, 3))
+    return TickReport(now=now, claimed=total.claimed, fired=total.fired, skipped=total.skipped, events=total.events,
+                      max_lag_seconds=total.lag, failed=total.failed, dead=total.dead, jobs=total.jobs)
+
+
+def _fire_batch(rt: Runtime, tx: Transaction, batch: Batch, now: datetime, *, horizon: datetime | None) -> _Count:
     """Fire the claimed rows' rungs in due order; a row's later rungs up to ``horizon`` follow in turn.
 
     ``horizon`` bounds the rungs fired again from this batch: rows not claimed (the batch was full)
     may be due before a later rung of a claimed row, so those wait for the next claim. When a rung
-    moves a case (a timed event), that case's other rows are reloaded before they fire.
+    moves a case (a timed event, a reaction), that case's other rows are reloaded before they fire.
     """
     if horizon is None:
         horizon = batch[-1][1].next_fire_at or now
     generation: dict[str, int] = {}
     queue: list[tuple[datetime, int, int, CaseRecord, DeadlineLedger]] = []
-    for order, (record, state) in enumerate(batch):
-        heapq.heappush(queue, (state.next_fire_at or now, order, 0, record, state))
+    for order, (case, ledger) in enumerate(batch):
+        heapq.heappush(queue, (ledger.next_fire_at or now, order, 0, case, ledger))
     order = len(batch)
-    fired = skipped = events = 0
-    max_lag = 0.0
+    count = _Count()
     while queue:
-        _, _, seen, record, state = heapq.heappop(queue)
-        if seen != generation.get(record.id, 0):  # an earlier rung moved this case: read it again
-            fresh = tx.get_case(record.id)
-            current = next((d for d in tx.get_deadlines(record.id) if d.name == state.name), None)
+        _, _, seen, case, ledger = heapq.heappop(queue)
+        if seen != generation.get(case.id, 0):  # an earlier rung moved this case: read it again
+            fresh = tx.get_case(case.id)
+            current = next((d for d in tx.get_deadlines(case.id) if d.name == ledger.name), None)
             if fresh is None or current is None or current.next_fire_at is None or current.next_fire_at > now:
-                skipped += 1
+                count.skipped += 1
                 continue
-            record, state = fresh, current
-        outcome = _fire_rung(engine, tx, record, state, now)
+            case, ledger = fresh, current
+        outcome = _fire_rung(rt, tx, case, ledger, now)
         if outcome is None:
-            skipped += 1
+            count.skipped += 1
             continue
-        lag, moved = outcome
-        fired, events, max_lag = fired + 1, events + 1, max(max_lag, lag)
-        if moved:
-            generation[record.id] = generation.get(record.id, 0) + 1
-            record = tx.get_case(record.id) or record
-        if state.open and state.next_fire_at is not None and state.next_fire_at <= horizon:
+        lag, done = outcome
+        count.fired, count.events, count.lag = count.fired + 1, count.events + done.events, max(count.lag, lag)
+        if done.touched:
+            generation[case.id] = generation.get(case.id, 0) + 1
+            case = tx.get_case(case.id) or case
+        if ledger.open and ledger.next_fire_at is not None and ledger.next_fire_at <= horizon:
             order += 1
-            heapq.heappush(queue, (state.next_fire_at, order, generation.get(record.id, 0), record, state))
-    return fired, skipped, events, max_lag
+            heapq.heappush(queue, (ledger.next_fire_at, order, generation.get(case.id, 0), case, ledger))
+    return count
 
 
-def _fire_rung(engine: Engine, tx: Transaction, record: CaseRecord, state: DeadlineLedger,
-               now: datetime) -> tuple[float, bool] | None:
-    """Fire the next rung of ``state`` if it is due: (lag in seconds, whether the case moved).
+def _fire_rung(rt: Runtime, tx: Transaction, case: CaseRecord, ledger: DeadlineLedger,
+               now: datetime) -> tuple[float, Committed] | None:
+    """Fire the next rung of ``ledger`` if it is due: (lag in seconds, what was written).
 
     None when nothing was due after all (the row is re-timed) or the rung had fired already.
     """
-    compiled = engine.workflow_of(tx, record)
-    keeper = engine.keeper(compiled)
-    spec = keeper.specs.get(state.name)
-    context = record.context()
-    if spec is None:  # the definition no longer declares it: retire the timer
-        state.next_fire_at = None
-        tx.save_deadlines([], [state])
-        return None
-    projection = keeper.project(spec, state, context)
-    rung, moment = keeper.next_rung(state, projection)
+    compiled = rt.workflow_of(tx, case)
+    keeper = rt.keeper(compiled)
+    spec = keeper.specs[ledger.name]  # a case's definition is immutable (content hash): it declares it
+    context = case.context()
+    projection = keeper.project(spec, ledger, context)
+    key, moment = keeper.next_rung(ledger, projection)
     if moment is None or moment > now:
-        state.next_fire_at, state.due_at = moment, projection.due_at
-        tx.save_deadlines([], [state])
+        ledger.next_fire_at, ledger.due_at = moment, projection.due_at
+        tx.save_deadlines([], [ledger])
         return None
-    state.next_rung = rung + 1
-    if not tx.mark_fired(record.id, state.name, state.cycle, rung, now):
-        keeper.refresh(state, context)
-        tx.save_deadlines([], [state])
+    ledger.fired_through, ledger.attempts, ledger.last_error = key, 0, None
+    if not tx.mark_fired(case.id, ledger.name, ledger.cycle, key, now):
+        keeper.refresh(ledger, context)
+        tx.save_deadlines([], [ledger])
         return None
-    data: dict[str, Any] = {"deadline": state.name, "rung": rung, "kind": record.kind, "state": record.state,
-                            "due_at": projection.due_at.isoformat() if projection.due_at else None,
-                            "legal_basis": projection.legal_basis}
+    due_at = projection.due_at.astimezone(rt.calendar.timezone).isoformat() if projection.due_at else None
+    data: dict[str, Any] = {"deadline": ledger.name, "rung": key, "kind": case.kind, "state": case.state,
+                            "due_at": due_at, "legal_basis": projection.legal_basis}
     lag = (now - moment).total_seconds()
-    if rung < len(spec.warn_at):
-        data["fraction"] = spec.warn_at[rung]
+    if key < RUNG_DUE:
+        data["fraction"] = key / RUNG_DUE
         kind = "deadline.warning"
     elif spec.on_due is None:
-        state.status, kind = "missed", "deadline.overdue"
+        ledger.status, kind = "missed", "deadline.overdue"
     else:  # a timer, not a duty: running out is met, and its effect is the timed event
-        state.status, state.closed_at = "met", now
-        keeper.refresh(state, context)
-        tx.save_deadlines([], [state])
+        ledger.status, ledger.closed_at, ledger.closed_by = "met", now, spec.on_due
+        keeper.refresh(ledger, context)
+        tx.save_deadlines([], [ledger])
         try:
-            engine.apply_event(tx, record, spec.on_due, actor="kntc-daemon", role="system", payload={}, now=now)
-            return lag, True
+            outcome = decide(compiled, keeper, case, tx.get_deadlines(case.id), spec.on_due, actor=DAEMON,
+                             role=SYSTEM, payload={}, now=now)
         except NotAllowedError as exc:  # the case is elsewhere: say so, as an overdue notice
             data.update(on_due=spec.on_due, applied=False, reason=exc.args[0])
-            tx.append_events([NewEvent("deadline.overdue", record.id, now, data)])
-            return lag, False
-    keeper.refresh(state, context)
-    tx.save_deadlines([], [state])
-    tx.append_events([NewEvent(kind, record.id, now, data)])
-    return lag, False
+            return lag, _emit(rt, tx, NewEvent("deadline.overdue", case.id, now, data), case, now)
+        done = commit(rt, tx, outcome)
+        done.touched.add(case.id)
+        return lag, done
+    keeper.refresh(ledger, context)
+    tx.save_deadlines([], [ledger])
+    return lag, _emit(rt, tx, NewEvent(kind, case.id, now, data), case, now)
+
+
+def _emit(rt: Runtime, tx: Transaction, event: NewEvent, case: CaseRecord, now: datetime) -> Committed:
+    tx.append_events([event])
+    done = Committed(events=1)
+    if rt.reactors:
+        done.add(react(rt, tx, [event], case, now, depth=0))
+    return done
+
+
+def _isolate(rt: Runtime, batch: Batch, now: datetime) -> _Count:
+    """After a batch raised: fire its rows one transaction each, recording the ones that raise."""
+    count = _Count(claimed=len(batch))
+    for case, ledger in batch:
+        try:
+            with rt.store.transaction() as tx:
+                fresh = tx.get_case(case.id, for_update=True)
+                current = next((d for d in tx.get_deadlines(case.id) if d.name == ledger.name), None)
+                if fresh is None or current is None or current.next_fire_at is None or current.next_fire_at > now:
+                    count.skipped += 1
+                    continue
+                count.add(_fire_batch(rt, tx, [(fresh, current)], now, horizon=now))
+        except Exception as exc:
+            count.failed += 1
+            count.dead += _record_failure(rt, case.id, ledger.name, exc, now)
+    return count
+
+
+def _record_failure(rt: Runtime, case_id: str, name: str, exc: Exception, now: datetime) -> int:
+    """Put the row's timer off with a backoff (or stop it: dead); 1 if it is dead now."""
+    error = describe(exc)
+    with rt.store.transaction() as tx:
+        current = next((d for d in tx.get_deadlines(case_id) if d.name == name), None)
+        if current is None:
+            return 0
+        current.attempts += 1
+        current.last_error = error
+        dead = rt.retry.dead(current.attempts)
+        current.next_fire_at = None if dead else now + timedelta(seconds=rt.retry.delay(current.attempts))
+        tx.save_deadlines([], [current])
+    log.error("rung_dead" if dead else "rung_failed", case_id=case_id, deadline=name, attempts=current.attempts,
+              error=error, retry_at=None if dead else current.next_fire_at.astimezone(rt.calendar.timezone).isoformat()
+              if current.next_fire_at else None)
+    return int(dead)
+
+
+def _run_job(rt: Runtime, job: ScheduledJob, now: datetime) -> _Count:
+    """Run each due, unclaimed slot of ``job`` in a transaction of its own."""
+    count = _Count()
+    for slot in job.due(now, rt.calendar):
+        with rt.store.reader() as tx:
+            state = tx.job_state(job.kind, slot.subject, slot.slot)
+        if state is not None and (state.done_at is not None or state.next_try_at is None
+                                  or state.next_try_at > now):
+            continue  # done, dead, or waiting for its next try
+        try:
+            with rt.store.transaction() as tx:
+                if not tx.claim_job(job.kind, slot.subject, slot.slot, now):
+                    continue
+                done = apply_effects(rt, tx, job.run(JobRun(slot=slot, tx=tx, now=now, calendar=rt.calendar)),
+                                     now, depth=0, chain=(job.kind,))
+            count.jobs, count.events = count.jobs + 1, count.events + done.events
+        except Exception as exc:
+            count.failed += 1
+            count.dead += _record_job_failure(rt, job, slot, state.attempts if state else 0, exc, now)
+    return count
+
+
+def _record_job_failure(rt: Runtime, job: ScheduledJob, slot: JobSlot, before: int, exc: Exception,
+                        now: datetime) -> int:
+    attempts, error = before + 1, describe(exc)
+    dead = rt.retry.dead(attempts)
+    retry_at = None if dead else now + timedelta(seconds=rt.retry.delay(attempts))
+    with rt.store.transaction() as tx:
+        tx.fail_job(job.kind, slot.subject, slot.slot, attempts=attempts, error=error, next_try_at=retry_at)
+    log.error("job_dead" if dead else "job_failed", job=job.kind, subject=slot.subject, slot=slot.slot,
+              attempts=attempts, error=error)
+    return int(dead)

@@ -1,17 +1,23 @@
-"""The ``log`` channel: each feed event as one structured log line (ids only, no personal data)."""
+"""The ``log`` channel: each feed event (and queued message) as one structured log line.
+
+Ids and types only, never personal data. It follows the feed: every event is delivered to it.
+"""
 
 from __future__ import annotations
 
-import structlog
+from engine.logs import get_logger
+from engine.model import OutboxMessage
+from engine.outbox import Channel
 
-from engine.model import Event
+__all__ = ["LOG_CHANNEL", "log_channel"]
 
-__all__ = ["log_channel"]
-
-log = structlog.get_logger("kntc.outbox")
+log = get_logger("outbox")
 
 
-def log_channel(event: Event) -> None:
-    """Deliver ``event`` to the log."""
-    log.info("event_delivered", seq=event.seq, type=event.type, case_id=event.case_id,
-             deadline=event.data.get("deadline"), kind=event.data.get("kind"))
+def log_channel(message: OutboxMessage) -> None:
+    """Deliver ``message`` to the log."""
+    log.info("event_delivered", seq=message.data.get("seq"), type=message.kind, case_id=message.case_id,
+             deadline=message.data.get("deadline"), kind=message.data.get("kind"), key=message.key)
+
+
+LOG_CHANNEL = Channel("log", log_channel, follows_feed=True)

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import adapters.sql.tables as t
-from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
+from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage
 
 __all__ = [
     "CASE_COLUMNS",
@@ -26,6 +26,7 @@ __all__ = [
     "DEADLINE_COLUMNS",
     "EVENT_COLUMNS",
     "HISTORY_COLUMNS",
+    "OUTBOX_COLUMNS",
     "Codec",
     "case_record",
     "case_row",
@@ -37,12 +38,16 @@ __all__ = [
     "event_row",
     "history_entry",
     "history_row",
+    "job_state",
+    "outbox_message",
+    "outbox_row",
 ]
 
 CASE_COLUMNS = tuple(c.name for c in t.cases.c)
 DEADLINE_COLUMNS = tuple(c.name for c in t.deadlines.c)
 HISTORY_COLUMNS = tuple(c.name for c in t.history.c)
 EVENT_COLUMNS = tuple(c.name for c in t.events.c)
+OUTBOX_COLUMNS = tuple(c.name for c in t.outbox.c)
 CASE_VERSION = CASE_COLUMNS.index("version")
 # what a transition that changes no field writes (``update_case(..., fields_changed=False)``)
 CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "history_head")
@@ -160,3 +165,25 @@ def event_row(c: Codec, e: NewEvent) -> dict[str, Any]:
 
 def event(c: Codec, row: Sequence[Any]) -> Event:
     return Event(seq=row[0], type=row[1], case_id=row[2], at=c.dt_required(row[3]), data=c.json_out(row[4]))
+
+
+# outbox and jobs ------------------------------------------------------------------------------
+def outbox_row(c: Codec, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime,
+               attempts: int, last_error: str | None, next_attempt_at: datetime | None) -> dict[str, Any]:
+    """A new pending message (its id is the database's)."""
+    return {"channel": channel, "kind": kind, "case_id": case_id, "data": c.json_in(data), "status": "pending",
+            "attempts": attempts, "last_error": last_error, "next_attempt_at": c.dt_in(next_attempt_at or at),
+            "created_at": c.dt_in(at), "sent_at": None}
+
+
+def outbox_message(c: Codec, row: Sequence[Any]) -> OutboxMessage:
+    m = dict(zip(OUTBOX_COLUMNS, row, strict=True))
+    for name in ("next_attempt_at", "created_at", "sent_at"):
+        m[name] = c.dt_out(m[name])
+    m["data"] = c.json_out(m["data"])
+    return OutboxMessage(**m)
+
+
+def job_state(c: Codec, row: Sequence[Any]) -> JobState:
+    """``(done_at, attempts, last_error, next_try_at)`` as a JobState."""
+    return JobState(done_at=c.dt_out(row[0]), attempts=row[1], last_error=row[2], next_try_at=c.dt_out(row[3]))

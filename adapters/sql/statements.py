@@ -15,14 +15,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, String, bindparam, insert, select, tuple_, update
+from sqlalchemy import DateTime, Engine, String, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 import adapters.sql.tables as t
-from adapters.sql.rows import CASE_COLUMNS, CASE_STATE_COLUMNS, DEADLINE_COLUMNS, EVENT_COLUMNS, HISTORY_COLUMNS
+from adapters.sql.rows import (
+    CASE_COLUMNS,
+    CASE_STATE_COLUMNS,
+    DEADLINE_COLUMNS,
+    EVENT_COLUMNS,
+    HISTORY_COLUMNS,
+    OUTBOX_COLUMNS,
+)
 
 __all__ = ["STATEMENTS", "Compiled", "compile_statements"]
 
@@ -49,6 +56,7 @@ STATEMENTS: dict[str, ClauseElement] = {
     "insert_party": insert(t.parties).values(case_id=bindparam("case_id"), idx=bindparam("idx"),
                                              data=bindparam("data")),
     "iter_cases_all": select(t.cases).order_by(t.cases.c.id),
+    "set_priority": update(t.cases).where(_case_is).values(priority=bindparam("priority")),
     # deadlines
     "get_deadlines_all": select(t.deadlines).where(t.deadlines.c.case_id == bindparam("case_id")),
     "insert_deadline": insert(t.deadlines).values({c: bindparam(c) for c in DEADLINE_COLUMNS}),
@@ -75,6 +83,32 @@ STATEMENTS: dict[str, ClauseElement] = {
     "events_all": select(t.events).where(t.events.c.seq > bindparam("after"))
     .order_by(t.events.c.seq).limit(bindparam("limit")),
     "get_cursor_one": select(t.outbox_cursors.c.last_seq).where(t.outbox_cursors.c.channel == bindparam("channel")),
+    # the channel's lease goes back only from the daemon that holds it
+    "release_channel": update(t.outbox_cursors)
+    .where(t.outbox_cursors.c.channel == bindparam("channel"), t.outbox_cursors.c.held_by == bindparam("holder"))
+    .values(held_by=None, held_until=None),
+    # outbox messages
+    "enqueue": insert(t.outbox).values({c: bindparam(c) for c in OUTBOX_COLUMNS if c != "id"}),
+    "outbox_due_all": select(t.outbox).where(t.outbox.c.channel == bindparam("channel"),
+                                             t.outbox.c.status == "pending",
+                                             t.outbox.c.next_attempt_at <= bindparam("due_at"))
+    .order_by(t.outbox.c.id).limit(bindparam("limit")),
+    "outbox_status_all": select(t.outbox).where(t.outbox.c.status == bindparam("status"))
+    .order_by(t.outbox.c.id).limit(bindparam("limit")),
+    "outbox_all": select(t.outbox).order_by(t.outbox.c.id).limit(bindparam("limit")),
+    "outbox_one": select(t.outbox).where(t.outbox.c.id == bindparam("id")),
+    "update_message": update(t.outbox).where(t.outbox.c.id == bindparam("b_id"))
+    .values({c: bindparam(c) for c in ("status", "attempts", "last_error", "next_attempt_at", "sent_at")}),
+    # scheduled jobs and what failed
+    "job_state_one": select(t.jobs.c.done_at, t.jobs.c.attempts, t.jobs.c.last_error, t.jobs.c.next_try_at)
+    .where(t.jobs.c.kind == bindparam("kind"), t.jobs.c.subject == bindparam("subject"),
+           t.jobs.c.slot == bindparam("slot")),
+    "failed_jobs_all": select(t.jobs.c.kind, t.jobs.c.subject, t.jobs.c.slot, t.jobs.c.done_at, t.jobs.c.attempts,
+                              t.jobs.c.last_error, t.jobs.c.next_try_at)
+    .where(t.jobs.c.done_at.is_(None), t.jobs.c.attempts > 0)
+    .order_by(t.jobs.c.kind, t.jobs.c.subject, t.jobs.c.slot).limit(bindparam("limit")),
+    "failing_deadlines_all": select(t.deadlines).where(t.deadlines.c.attempts > 0)
+    .order_by(*_deadline_key).limit(bindparam("limit")),
     # definitions and settings
     "get_definition_one": select(t.definitions.c.body).where(t.definitions.c.hash == bindparam("hash")),
     "get_meta_one": select(t.meta.c.value).where(t.meta.c.key == bindparam("key")),
@@ -98,7 +132,27 @@ def _upserts(dialect: str) -> dict[str, ClauseElement]:
     ins: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     cursor = ins(t.outbox_cursors).values(channel=bindparam("channel"), last_seq=bindparam("seq"))
     meta = ins(t.meta).values(key=bindparam("key"), value=bindparam("value"))
+    lease = ins(t.outbox_cursors).values(channel=bindparam("channel"), last_seq=0, held_by=bindparam("holder"),
+                                         held_until=bindparam("until"))
+    claim = ins(t.jobs).values(kind=bindparam("kind"), subject=bindparam("subject"), slot=bindparam("slot"),
+                               done_at=bindparam("at"), attempts=0)
+    fail = ins(t.jobs).values(kind=bindparam("kind"), subject=bindparam("subject"), slot=bindparam("slot"),
+                              done_at=None, attempts=bindparam("attempts"), last_error=bindparam("error"),
+                              next_try_at=bindparam("next_try_at"))
+    job_key = [t.jobs.c.kind, t.jobs.c.subject, t.jobs.c.slot]
     return {
+        # a channel is leased when free, expired or already ours: the row count says if it is ours now
+        "acquire_channel": lease.on_conflict_do_update(
+            index_elements=[t.outbox_cursors.c.channel],
+            set_={"held_by": lease.excluded.held_by, "held_until": lease.excluded.held_until},
+            where=or_(t.outbox_cursors.c.held_by.is_(None), t.outbox_cursors.c.held_by == lease.excluded.held_by,
+                      t.outbox_cursors.c.held_until < bindparam("now"))),
+        # a job's slot is claimed by inserting its key, or by taking over a failed try
+        "claim_job": claim.on_conflict_do_update(index_elements=job_key, set_={"done_at": claim.excluded.done_at},
+                                                 where=t.jobs.c.done_at.is_(None)),
+        "fail_job": fail.on_conflict_do_update(index_elements=job_key, set_={
+            "done_at": None, "attempts": fail.excluded.attempts, "last_error": fail.excluded.last_error,
+            "next_try_at": fail.excluded.next_try_at}),
         # the claim of a rung *is* this insert: a second firing finds the key taken
         "mark_fired": ins(t.fired_rungs).values(
             case_id=bindparam("case_id"), deadline=bindparam("deadline"), cycle=bindparam("cycle"),

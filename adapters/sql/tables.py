@@ -31,8 +31,10 @@ __all__ = [
     "feed_counter",
     "fired_rungs",
     "history",
+    "jobs",
     "meta",
     "metadata",
+    "outbox",
     "outbox_cursors",
     "parties",
 ]
@@ -73,6 +75,7 @@ cases = Table(
     Column("petitioner_count", Integer, nullable=False),
     Column("fields", Json, nullable=False),
     Column("history_head", String(64), nullable=False),
+    Column("priority", String(8), nullable=False, server_default="normal"),
     Index("ix_kntc_cases_kind_state", "kind", "state"),
 )
 
@@ -122,12 +125,17 @@ deadlines = Table(
     Column("start_date", Date, nullable=False),
     Column("pauses", Json, nullable=False),
     Column("extensions", Integer, nullable=False),
-    Column("extra", Integer, nullable=False),
+    Column("extended_by", Integer, nullable=False),
     Column("cycle", Integer, nullable=False),
-    Column("next_rung", Integer, nullable=False),
+    # the key of the last rung fired in this cycle (per-mille of the budget; due = 1000)
+    Column("fired_through", Integer, nullable=False),
     Column("next_fire_at", Moment),
     Column("due_at", Moment),
     Column("closed_at", Moment),
+    Column("closed_by", String(64)),
+    # failed tries of the next rung (reset when it fires), and the last error
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
 )
 # The daemon's sweep reads only pending timers: a partial index keeps it independent of the
 # number of cases (DESIGN.md §9).
@@ -140,8 +148,37 @@ fired_rungs = Table(
     Column("case_id", Id, primary_key=True),
     Column("deadline", String(64), primary_key=True),
     Column("cycle", Integer, primary_key=True),
-    Column("rung", Integer, primary_key=True),
+    Column("rung", Integer, primary_key=True),  # the rung's key: per-mille of the budget, due = 1000
     Column("fired_at", Moment, nullable=False),
+)
+
+# Scheduled jobs of no case: a slot is claimed by inserting (or taking over) its key.
+jobs = Table(
+    "kntc_jobs", metadata,
+    Column("kind", String(64), primary_key=True),
+    Column("subject", String(128), primary_key=True),
+    Column("slot", String(64), primary_key=True),
+    Column("done_at", Moment),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("next_try_at", Moment),
+)
+
+# Messages for outbox channels, each delivered once per channel (the channel's lease) and retried.
+outbox = Table(
+    "kntc_outbox", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("case_id", Id),
+    Column("data", Json, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("next_attempt_at", Moment),
+    Column("created_at", Moment, nullable=False),
+    Column("sent_at", Moment),
+    Index("ix_kntc_outbox_channel_status_next", "channel", "status", "next_attempt_at"),
 )
 
 meta = Table(
@@ -154,4 +191,7 @@ outbox_cursors = Table(
     "kntc_outbox_cursors", metadata,
     Column("channel", String(64), primary_key=True),
     Column("last_seq", BigInteger, nullable=False),
+    # the channel's lease: the daemon delivering it, and until when (renewed as it delivers)
+    Column("held_by", String(128)),
+    Column("held_until", Moment),
 )

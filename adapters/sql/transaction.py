@@ -19,7 +19,7 @@ import adapters.sql.rows as rows
 from adapters.sql.rows import Codec
 from adapters.sql.statements import Compiled
 from engine.errors import ValidationError
-from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, NewEvent
+from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
 
 __all__ = ["Prepared", "SqlTransaction"]
 
@@ -107,6 +107,9 @@ class SqlTransaction(ABC):
         row["b_id"], row["b_expected"] = row.pop("id"), expected
         return "update_case", row
 
+    def set_priority(self, case_id: str, priority: Priority) -> None:
+        self._run("set_priority", {"case_id": case_id, "priority": priority})
+
     def iter_cases(self) -> Iterator[CaseRecord]:
         return iter([rows.case_record(self.c, r) for r in self._run("iter_cases_all").fetchall()])
 
@@ -141,6 +144,62 @@ class SqlTransaction(ABC):
         cur = self._run("mark_fired", {"case_id": case_id, "deadline": deadline, "cycle": cycle, "rung": rung,
                                        "fired_at": self.c.dt_in(at)})
         return bool(cur.rowcount == 1)
+
+    # scheduled jobs and failures -------------------------------------------------------------
+    def job_state(self, kind: str, subject: str, slot: str) -> JobState | None:
+        row = self._run("job_state_one", {"kind": kind, "subject": subject, "slot": slot}).fetchone()
+        return rows.job_state(self.c, row) if row is not None else None
+
+    def claim_job(self, kind: str, subject: str, slot: str, at: datetime) -> bool:
+        cur = self._run("claim_job", {"kind": kind, "subject": subject, "slot": slot, "at": self.c.dt_in(at)})
+        return bool(cur.rowcount == 1)
+
+    def fail_job(self, kind: str, subject: str, slot: str, *, attempts: int, error: str,
+                 next_try_at: datetime | None) -> None:
+        self._run("fail_job", {"kind": kind, "subject": subject, "slot": slot, "attempts": attempts, "error": error,
+                               "next_try_at": self.c.dt_in(next_try_at)})
+
+    def failed_jobs(self, limit: int) -> list[tuple[str, str, str, JobState]]:
+        return [(r[0], r[1], r[2], rows.job_state(self.c, r[3:]))
+                for r in self._run("failed_jobs_all", {"limit": limit}).fetchall()]
+
+    def failing_deadlines(self, limit: int) -> list[DeadlineLedger]:
+        return self._deadlines(self._run("failing_deadlines_all", {"limit": limit}).fetchall())
+
+    # outbox -------------------------------------------------------------------------------
+    def enqueue(self, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime, *,
+                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+        self._run("enqueue", rows.outbox_row(self.c, channel, kind, case_id, data, at, attempts, last_error,
+                                             next_attempt_at))
+
+    def outbox(self, *, channel: str | None = None, status: str | None = None, due_at: datetime | None = None,
+               message_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
+        if message_id is not None:
+            found = self._run("outbox_one", {"id": message_id}).fetchall()
+        elif due_at is not None and channel is not None:
+            found = self._run("outbox_due_all", {"channel": channel, "due_at": self.c.dt_in(due_at),
+                                                 "limit": limit}).fetchall()
+        elif status is not None:
+            found = self._run("outbox_status_all", {"status": status, "limit": limit}).fetchall()
+        else:
+            found = self._run("outbox_all", {"limit": limit}).fetchall()
+        messages = [rows.outbox_message(self.c, r) for r in found]
+        return [m for m in messages if (channel is None or m.channel == channel)
+                and (status is None or m.status == status)]
+
+    def update_message(self, message_id: int, *, status: str, attempts: int, last_error: str | None,
+                       next_attempt_at: datetime | None, sent_at: datetime | None) -> None:
+        self._run("update_message", {"b_id": message_id, "status": status, "attempts": attempts,
+                                     "last_error": last_error, "next_attempt_at": self.c.dt_in(next_attempt_at),
+                                     "sent_at": self.c.dt_in(sent_at)})
+
+    def acquire_channel(self, channel: str, holder: str, now: datetime, until: datetime) -> bool:
+        cur = self._run("acquire_channel", {"channel": channel, "holder": holder, "now": self.c.dt_in(now),
+                                            "until": self.c.dt_in(until)})
+        return bool(cur.rowcount == 1)
+
+    def release_channel(self, channel: str, holder: str) -> None:
+        self._run("release_channel", {"channel": channel, "holder": holder})
 
     # history and feed ---------------------------------------------------------------------
     def append_history(self, case_id: str, entry: HistoryEntry) -> None:

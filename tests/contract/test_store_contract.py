@@ -1,7 +1,7 @@
 """The store contract: one suite run over the memory, SQLite and PostgreSQL stores.
 
 Every test goes through the ``engine`` fixture (memory / sqlite / postgres); store-level checks
-use ``engine.store`` and the :class:`engine.ports.Transaction` protocol only, so the suite states
+use ``engine.runtime.store`` and the :class:`engine.ports.Transaction` protocol only, so the suite states
 what any store must do, not how one is built.
 
 SQLite vs PostgreSQL (and memory), where they differ on purpose:
@@ -17,7 +17,7 @@ SQLite vs PostgreSQL (and memory), where they differ on purpose:
 - concurrent writers of the same new key (definitions, outbox cursors, meta) only meet on
   PostgreSQL (SQLite and memory serialise whole write transactions): PostgreSQL-only test; the
   store writes them with INSERT ... ON CONFLICT.
-- tampering for the audit tests: SQL through ``engine.store.engine``; memory by replacing the
+- tampering for the audit tests: SQL through ``engine.runtime.store.engine``; memory by replacing the
   stored entry.
 """
 
@@ -63,13 +63,13 @@ def all_events(engine: Engine) -> list[Event]:
 
 def case_count(engine: Engine) -> int:
     """How many cases the store holds."""
-    with engine.store.reader() as tx:
+    with engine.runtime.store.reader() as tx:
         return len(list(tx.iter_cases()))
 
 
 def snapshot(engine: Engine, case_id: str) -> tuple[Any, ...]:
     """Everything a command could have written for one case, plus the feed and the case count."""
-    with engine.store.reader() as tx:
+    with engine.runtime.store.reader() as tx:
         record = tx.get_case(case_id)
         ledgers = sorted(tx.get_deadlines(case_id), key=lambda d: d.name)
     return record, ledgers, engine.get(case_id), engine.history(case_id), all_events(engine), case_count(engine)
@@ -77,7 +77,7 @@ def snapshot(engine: Engine, case_id: str) -> tuple[Any, ...]:
 
 def claim(engine: Engine, now: datetime, limit: int = 100) -> list[tuple[str, str, datetime]]:
     """``claim_due`` in a transaction of its own, as (case id, deadline, next_fire_at)."""
-    with engine.store.transaction() as tx:
+    with engine.runtime.store.transaction() as tx:
         rows = tx.claim_due(now, limit)
     for record, state in rows:
         assert record.id == state.case_id
@@ -86,7 +86,7 @@ def claim(engine: Engine, now: datetime, limit: int = 100) -> list[tuple[str, st
 
 def alter_history(engine: Engine, case_id: str, seq: int, *, delete: bool) -> None:
     """Tamper with one stored history row behind the engine's back (edit its actor, or delete it)."""
-    store = engine.store
+    store = engine.runtime.store
     if isinstance(store, MemoryStore):
         rows = store._data.history[case_id]
         index = next(i for i, h in enumerate(rows) if h.seq == seq)
@@ -132,7 +132,7 @@ def test_received_at_in_another_zone_is_counted_on_the_local_date(engine: Engine
     got = engine.get(case.id)
     assert got.received_at == received
     assert got.received_at.hour == 6 and got.received_at.utcoffset() == timedelta(hours=7)
-    with engine.store.reader() as tx:
+    with engine.runtime.store.reader() as tx:
         (ledger,) = tx.get_deadlines(case.id)
         record = tx.get_case(case.id)
     assert ledger.start_date == date(2026, 3, 3)
@@ -155,8 +155,7 @@ def test_fire_bumps_version_and_appends_hash_chained_history(engine: Engine, clo
     assert last.at == clock.now() and last.at.tzinfo is not None  # SQL stores return UTC; memory the given zone
     previous = GENESIS
     for h in history:
-        assert h.hash == chain_hash(previous, case.id, h.seq, h.event, h.source, h.target, h.actor, h.role,
-                                    h.at, h.payload)
+        assert h.hash == chain_hash(previous, case.id, h)
         previous = h.hash
     transitioned = [e for e in all_events(engine) if e.type == "case.transitioned"]
     assert [(e.case_id, e.data["event"], e.data["version"]) for e in transitioned] == [(case.id, "accept", 2)]
@@ -297,14 +296,14 @@ def test_mark_fired_is_true_only_the_first_time(engine: Engine, clock: ManualClo
     """mark_fired returns False for a (case, deadline, cycle, rung) already marked, True for any other."""
     case = open_complaint(engine, clock)
     at = clock.now()
-    with engine.store.transaction() as tx:
+    with engine.runtime.store.transaction() as tx:
         assert tx.mark_fired(case.id, "acceptance", 0, 0, at) is True
-    with engine.store.transaction() as tx:
+    with engine.runtime.store.transaction() as tx:
         assert tx.mark_fired(case.id, "acceptance", 0, 0, at) is False
         assert tx.mark_fired(case.id, "acceptance", 0, 1, at) is True
         assert tx.mark_fired(case.id, "acceptance", 1, 0, at) is True
         assert tx.mark_fired(case.id, "resolution", 0, 0, at) is True
-    with engine.store.transaction() as tx:
+    with engine.runtime.store.transaction() as tx:
         for key in [("acceptance", 0, 0), ("acceptance", 0, 1), ("acceptance", 1, 0), ("resolution", 0, 0)]:
             assert tx.mark_fired(case.id, *key, at) is False
 
@@ -312,10 +311,10 @@ def test_mark_fired_is_true_only_the_first_time(engine: Engine, clock: ManualClo
 def test_mark_fired_is_undone_with_its_transaction(engine: Engine, clock: ManualClock) -> None:
     """A mark in a transaction that fails is rolled back, so the rung can still fire."""
     case = open_complaint(engine, clock)
-    with pytest.raises(RuntimeError), engine.store.transaction() as tx:
+    with pytest.raises(RuntimeError), engine.runtime.store.transaction() as tx:
         assert tx.mark_fired(case.id, "acceptance", 0, 0, clock.now()) is True
         raise RuntimeError("crash before commit")
-    with engine.store.transaction() as tx:
+    with engine.runtime.store.transaction() as tx:
         assert tx.mark_fired(case.id, "acceptance", 0, 0, clock.now()) is True
 
 
@@ -344,48 +343,6 @@ def test_verify_audit_detects_a_deleted_last_row(engine: Engine, clock: ManualCl
     assert any(case.id in p for p in report.problems)
 
 
-# ----------------------------------------------------------------------------- outbox
-
-
-def test_dispatch_delivers_each_event_once_per_channel(engine: Engine, clock: ManualClock) -> None:
-    """Each channel's cursor makes dispatch deliver every event once, in order, and only new ones later."""
-    for _ in range(2):
-        open_complaint(engine, clock)
-    log: list[int] = []
-    other: list[int] = []
-    assert engine.dispatch("log", lambda e: log.append(e.seq)) == 2
-    assert engine.dispatch("log", lambda e: log.append(e.seq)) == 0
-    open_complaint(engine, clock)
-    assert engine.dispatch("log", lambda e: log.append(e.seq)) == 1
-    assert engine.dispatch("webhook", lambda e: other.append(e.seq)) == 3
-    assert log == other == [1, 2, 3]
-    with engine.store.reader() as tx:
-        assert (tx.outbox_cursor("log"), tx.outbox_cursor("webhook"), tx.outbox_cursor("new")) == (3, 3, 0)
-
-
-def test_dispatch_redelivers_after_a_failing_delivery(engine: Engine, clock: ManualClock) -> None:
-    """An event whose delivery raised is delivered again next time; the ones before it are not."""
-    for _ in range(4):
-        open_complaint(engine, clock)
-    attempts: list[int] = []
-    delivered: list[int] = []
-
-    def flaky(event: Event) -> None:
-        attempts.append(event.seq)
-        if event.seq == 3 and attempts.count(3) == 1:
-            raise ConnectionError("channel down")
-        delivered.append(event.seq)
-
-    with pytest.raises(ConnectionError):
-        engine.dispatch("webhook", flaky)
-    with engine.store.reader() as tx:
-        assert tx.outbox_cursor("webhook") == 2
-    assert engine.dispatch("webhook", flaky) == 2
-    assert attempts == [1, 2, 3, 3, 4]
-    assert delivered == [1, 2, 3, 4]
-    assert engine.dispatch("webhook", flaky) == 0
-
-
 # ----------------------------------------------------------------------------- PostgreSQL only
 
 
@@ -398,12 +355,12 @@ def test_postgres_claim_due_skips_rows_another_transaction_holds(pg_url: str, se
     try:
         ids = [open_complaint(engine, clock).id for _ in range(3)]
         now = engine.get(ids[0]).deadlines["acceptance"].warn_at[0]
-        with engine.store.transaction() as first:
+        with engine.runtime.store.transaction() as first:
             held = [s.case_id for _, s in first.claim_due(now, 1)]
-            with engine.store.transaction() as second:
+            with engine.runtime.store.transaction() as second:
                 rest = [s.case_id for _, s in second.claim_due(now, 10)]
     finally:
-        engine.store.engine.dispose()  # type: ignore[attr-defined]
+        engine.runtime.store.engine.dispose()  # type: ignore[attr-defined]
     assert len(held) == 1 and sorted(held + rest) == sorted(ids) and not set(held) & set(rest)
 
 
@@ -454,6 +411,7 @@ def test_postgres_concurrent_save_definition_is_idempotent(pg_url: str, settings
 def test_reprojection_pages_through_every_open_deadline(engine: Engine, clock: ManualClock) -> None:
     """After a new day off, reprojecting page by page moves every open deadline it covers, once."""
     from engine.calendar import BusinessCalendar, DayOverride
+    from engine.maintenance import reproject, sync_calendar
 
     cases = [engine.open_case("complaint", received_at=clock.now(), petitioners=[{"name": "A"}],
                               respondent="R", subject="S") for _ in range(3)]
@@ -461,7 +419,7 @@ def test_reprojection_pages_through_every_open_deadline(engine: Engine, clock: M
     assert {engine.get(c.id).deadlines["acceptance"].due_date for c in cases} == {date(2026, 3, 16)}
     stormy = BusinessCalendar(working_days=[DayOverride(date(2026, 8, 22), "làm bù")],
                               days_off=[DayOverride(date(2026, 3, 10), "bão")])
-    moved = Engine(store=engine.store, workflows=engine.workflows, calendar=stormy, clock=clock)
-    assert moved.reproject(page=1) == 3
+    moved = Engine(store=engine.runtime.store, workflows=engine.runtime.workflows, calendar=stormy, clock=clock)
+    assert reproject(moved.runtime, page=1) == 3
     assert {moved.get(c.id).deadlines["acceptance"].due_date for c in cases} == {date(2026, 3, 17)}
-    assert moved.sync_calendar() == 0
+    assert sync_calendar(moved.runtime) == 0

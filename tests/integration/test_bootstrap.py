@@ -18,6 +18,7 @@ import pytest
 from adapters.bootstrap import build
 from adapters.config import Settings, load_settings
 from engine import ConfigError, NotAllowedError
+from engine.maintenance import sync_calendar
 from engine.testing import ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,7 @@ class TestCalendarChange:
         again = build(tmp_path / "config.yaml", clock=clock)
         moved = again.get(case.id).deadlines["acceptance"]
         assert moved.due_date == date(2026, 3, 17)  # 10/03 no longer counts: one more day
-        assert again.sync_calendar() == 0  # recorded: a second build re-projects nothing
+        assert sync_calendar(again.runtime) == 0  # recorded: a second build re-projects nothing
 
     def test_an_invalid_override_date_is_refused_with_its_place(self, tmp_path: Path) -> None:
         """A calendar override on a date that does not exist names config.yaml and its line."""
@@ -73,7 +74,7 @@ class TestDefinitionVersions:
         text = (workflows / "petition.yaml").read_text(encoding="utf-8")
         (workflows / "petition.yaml").write_text(text.replace("label:", "label: (v2)", 1), encoding="utf-8")
         newer = build(_config(tmp_path, workflows=workflows), clock=clock)
-        assert newer.workflow("petition").content_hash != old.definition_hash
+        assert newer.runtime.workflow("petition").content_hash != old.definition_hash
         assert newer.get(old.id).definition_hash == old.definition_hash
         assert "classify" in newer.allowed_events(old.id, role="inspector")
 

@@ -7,11 +7,11 @@ The complaint workflow's clocks used here (DESIGN.md §3, workflows/complaint.ya
 - ``resolution``: 30 calendar days from ``accept``, paused in ``suspended`` (pause policy exclude);
 - ``legal_effect``: 30 calendar days from ``decide``, ``on_due: become_effective``.
 
-Rungs are numbered 0, 1 (the warnings) and 2 (overdue); each event's ``data`` carries ``deadline``
-and ``rung``. The probe tests at the end pin two catch-up bugs found while writing these tests
-(fixed in 2599358: rungs of different deadlines fired per claimed row instead of in due order, and
-a stale claimed ledger written back over one a timed event had closed) with a minimal workflow of
-their own, on the memory and SQLite stores and with a full and a one-row batch. They build their
+Rungs are keyed by what they are: 500 and 800 (the warnings at 50% and 80%, in per-mille) and 1000
+(overdue); each event's ``data`` carries ``deadline`` and ``rung``. The probe tests at the end pin
+two catch-up bugs found while writing these tests (fixed in 2599358: rungs of different deadlines
+fired per claimed row instead of in due order, and a stale claimed ledger written back over one a
+timed event had closed) with a minimal workflow of their own, on the memory and SQLite stores and with a full and a one-row batch. They build their
 own engines, since the workflow is not a shipped one; the tick code they pin is store-independent.
 """
 
@@ -33,6 +33,7 @@ from engine.testing import ManualClock, memory_engine
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEADLINE_EVENTS = ("deadline.warning", "deadline.overdue")
+RUNGS = (500, 800, 1000)  # the keys of the complaint clocks' rungs: warnings at 50% and 80%, then due
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -76,7 +77,7 @@ def test_each_rung_fires_once_at_its_moment(engine: Engine, clock: ManualClock) 
     moments = rung_moments(case, "acceptance")
     assert moments == [datetime(2026, 3, 10, tzinfo=TZ), datetime(2026, 3, 13, tzinfo=TZ),
                        datetime(2026, 3, 17, tzinfo=TZ)]
-    for rung, moment in enumerate(moments):
+    for rung, moment in zip(RUNGS, moments, strict=True):
         clock.set(moment - timedelta(microseconds=1))
         assert engine.tick().fired == 0
         clock.set(moment)
@@ -120,7 +121,7 @@ def test_a_sixty_day_jump_catches_up_every_rung_in_due_order(engine: Engine, clo
         by_deadline[(e.case_id, e.data["deadline"])].append(e)
     assert set(by_deadline) == set(expected)
     for events in by_deadline.values():
-        assert [e.data["rung"] for e in events] == [0, 1, 2]
+        assert [e.data["rung"] for e in events] == list(RUNGS)
         assert [e.type for e in events] == ["deadline.warning", "deadline.warning", "deadline.overdue"]
         assert all(e.at == clock.now() for e in events)
     for case_id, name in expected:
@@ -148,7 +149,7 @@ def test_suspension_pauses_the_clock_and_resumption_reprojects(engine: Engine, c
     assert after == [m + shift for m in before]
     assert case.deadlines["resolution"].due_date == date(2026, 5, 27)
     assert engine.tick().fired == 0
-    for rung, moment in enumerate(after):
+    for rung, moment in zip(RUNGS, after, strict=True):
         clock.set(moment - timedelta(microseconds=1))
         assert engine.tick().fired == 0
         clock.set(moment)
@@ -194,8 +195,8 @@ def test_catch_up_fires_an_earlier_overdue_rung_before_a_later_timed_event(engin
     assert after.state == "legally_effective"
     assert after.deadlines["send_decision"].status == "missed"
     assert after.deadlines["legal_effect"].status == "met"
-    assert fired(engine) == [(case.id, "send_decision", 0), (case.id, "send_decision", 1),
-                             (case.id, "send_decision", 2)]
+    assert fired(engine) == [(case.id, "send_decision", 500), (case.id, "send_decision", 800),
+                             (case.id, "send_decision", 1000)]
     feed = [e for e in engine.events(after=0, limit=10_000) if e.case_id == case.id]
     last_overdue = max(e.seq for e in feed if e.type == "deadline.overdue")
     effective = next(e.seq for e in feed if e.type == "case.transitioned" and e.data["event"] == "become_effective")
@@ -244,19 +245,19 @@ def probe_outcome(tmp_path: Path, settings: Settings, *, reply: int, warn: str, 
     else:
         engine = bootstrap.build(settings.model_copy(update={"workflows_dir": str(folder)}),
                                  database_url=f"sqlite:///{folder / 'kntc.db'}", clock=clock)
-    engine.tick_batch = batch
+    engine.runtime.tick_batch = batch
     try:
         case = engine.open_case("probe", received_at=clock.now(), petitioners=[{"name": "A"}], respondent="R",
                                 subject="S")
         for _ in range(30 if daily else 1):
             clock.advance(timedelta(days=1 if daily else 30))
             engine.tick()
-        with engine.store.reader() as tx:
+        with engine.runtime.store.reader() as tx:
             ledgers = {d.name: (d.status, d.closed_at is not None) for d in tx.get_deadlines(case.id)}
         got = engine.get(case.id)
         return got.state, ledgers, sorted((name, rung) for _, name, rung in fired(engine))
     finally:
-        pool = getattr(engine.store, "engine", None)
+        pool = getattr(engine.runtime.store, "engine", None)
         if pool is not None:
             pool.dispose()
 
@@ -269,7 +270,7 @@ def test_probe_ticked_daily_meets_and_misses_as_the_law_reads(tmp_path: Path, se
     """
     # reply due day 4 (warning day 2) before effect (day 10): reply's rungs fire, it is missed, then finish
     assert probe_outcome(tmp_path / "a", settings, reply=4, warn="[0.5]", daily=True) == (
-        "done", {"reply": ("missed", True), "effect": ("met", True)}, [("reply", 0), ("reply", 1)])
+        "done", {"reply": ("missed", True), "effect": ("met", True)}, [("reply", 500), ("reply", 1000)])
     # reply due day 12, after effect (day 10) finished the case: reply is met, never fires
     assert probe_outcome(tmp_path / "b", settings, reply=12, warn="[]", daily=True) == (
         "done", {"reply": ("met", True), "effect": ("met", True)}, [])

@@ -11,7 +11,7 @@ suspension spans:
   exactly the suspended days (``paused_on < d <= resumed_on``) when the suspension starts before
   that day, and the due date is the first working day on or after it.
 
-Working days are checked with ``engine.calendar.is_working_day`` only; due dates themselves come
+Working days are checked with ``engine.runtime.calendar.is_working_day`` only; due dates themselves come
 from the engine.
 """
 
@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Case, Engine
-from engine.testing import ManualClock, MemoryStore, memory_engine
+from engine.testing import ManualClock, memory_engine
 from tests.strategies import dates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,9 +46,7 @@ def template() -> tuple[ManualClock, Engine]:
 def fresh() -> tuple[ManualClock, Engine]:
     """The module's engine parts over an empty store (keeps each example's transactions small)."""
     clock, base = template()
-    engine = Engine(store=MemoryStore(), workflows=base.workflows, calendar=base.calendar, clock=clock)
-    engine.register_definitions()
-    return clock, engine
+    return clock, memory_engine(clock, base.runtime.workflows, calendar=base.runtime.calendar)
 
 
 def moment(d: date, hour: int) -> datetime:
@@ -70,7 +68,7 @@ def fire(clock: ManualClock, engine: Engine, case: Case, event: str, on: date, h
 
 
 def first_working_day_from(engine: Engine, d: date) -> date:
-    while not engine.calendar.is_working_day(d):
+    while not engine.runtime.calendar.is_working_day(d):
         d += timedelta(days=1)
     return d
 
@@ -90,18 +88,18 @@ def test_resolution_due_date_is_always_a_working_day(received: date, lag: int, f
     day = received + timedelta(days=lag)
     case = accepted(clock, engine, received, day, **fields)
     due = case.deadlines["resolution"].due_date
-    assert due is not None and engine.calendar.is_working_day(due)
+    assert due is not None and engine.runtime.calendar.is_working_day(due)
     for gap, span in spans:
         day += timedelta(days=gap)
         case = fire(clock, engine, case, "suspend", day, 10, reason="Trở ngại khách quan")
         paused = case.deadlines["resolution"]
         assert paused.status == "paused"
         # known only if the period had run out by the suspension day (then it is unchanged)
-        assert paused.due_date is None or engine.calendar.is_working_day(paused.due_date)
+        assert paused.due_date is None or engine.runtime.calendar.is_working_day(paused.due_date)
         day += timedelta(days=span)
         case = fire(clock, engine, case, "resume", day, 16)
         due = case.deadlines["resolution"].due_date
-        assert due is not None and engine.calendar.is_working_day(due), due
+        assert due is not None and engine.runtime.calendar.is_working_day(due), due
 
 
 @EXAMPLES

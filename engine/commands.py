@@ -1,0 +1,165 @@
+"""decide: what a command does to a case, computed without touching the store (DESIGN.md §5b).
+
+``decide_open`` and ``decide`` take the compiled workflow, its deadline keeper, the loaded case
+and its ledgers, and return an :class:`Outcome` (the new record, the history entry, the deadline
+changes, the feed events) or raise a refusal (:class:`~engine.errors.NotAllowedError`,
+:class:`~engine.errors.ValidationError`). They do no I/O; :func:`engine.pipeline.commit` writes
+what they decided. The loaded record and ledgers are updated in place once every check has
+passed (no copy per command): a caller that needs the old values keeps them itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.calendar import CalendarError
+from engine.deadlines import DeadlineChanges, DeadlineKeeper
+from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS
+from engine.errors import NotAllowedError, ValidationError
+from engine.expressions import ExpressionError
+from engine.inputs import CaseInput
+from engine.machines import CompiledTransition, CompiledWorkflow
+from engine.model import SYSTEM, CaseRecord, DeadlineLedger, HistoryEntry, NewEvent, chain_hash
+
+__all__ = ["Outcome", "allowed_events", "decide", "decide_open"]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one command decided: to be written by :func:`engine.pipeline.commit`, all or nothing.
+
+    ``expected_version`` is None for a new case (insert, with ``parties``), else the version the
+    stored row must still have. ``ledgers`` are the case's deadlines after the command.
+    """
+
+    compiled: CompiledWorkflow
+    record: CaseRecord
+    entry: HistoryEntry
+    deadlines: DeadlineChanges
+    events: list[NewEvent]
+    expected_version: int | None = None
+    fields_changed: bool = True
+    parties: list[dict[str, Any]] = field(default_factory=list)
+    ledgers: list[DeadlineLedger] = field(default_factory=list)
+
+
+def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: str, data: CaseInput,
+                fields: Mapping[str, Any], actor: str, role: str, now: datetime) -> Outcome:
+    """A new case of ``compiled`` from validated common ``data``: its record, first entry, clocks."""
+    defn = compiled.definition
+    minimum = defn.min_petitioners
+    if len(data.petitioners) < minimum:
+        raise ValidationError("petitioners", f"a {defn.name} needs at least {minimum} petitioner(s), "
+                                             f"got {len(data.petitioners)}")
+    values = compiled.validate_fields(fields)
+    record = CaseRecord(
+        id=case_id, kind=defn.name, definition_hash=compiled.content_hash, state=defn.initial,
+        previous_state=None, version=1, received_at=data.received_at, opened_at=now, updated_at=now,
+        channel=data.channel, subject=data.subject, respondent=data.respondent, content=data.content,
+        petitioner_count=len(data.petitioners), fields=values)
+    try:
+        changes = keeper.apply(case_id=record.id, event=OPENED, source=None, target=defn.initial, at=now,
+                               clock_start=data.received_at, existing=[], context=record.context({}, role),
+                               actor=actor, payload={})
+    except CalendarError as exc:
+        raise ValidationError("received_at", str(exc)) from None
+    entry = _entry(record, OPENED, None, defn.initial, actor, role, now, {})
+    record.history_head = entry.hash
+    opened = NewEvent("case.opened", record.id, now, {
+        "kind": record.kind, "state": record.state, "channel": record.channel,
+        "petitioner_count": record.petitioner_count})
+    return Outcome(compiled=compiled, record=record, entry=entry, deadlines=changes,
+                   events=[opened, *changes.events],
+                   parties=[p.model_dump(exclude_none=True) for p in data.petitioners],
+                   ledgers=list(changes.inserted))
+
+
+def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
+           event: str, *, actor: str, role: str, payload: Mapping[str, Any], now: datetime) -> Outcome:
+    """Fire ``event`` on a loaded case: the outcome, or NotAllowedError naming state, event and what is allowed."""
+    if event in compiled.event_names:  # a bound reached explains more than the guard that encodes it
+        keeper.check_extensions(event, record.state, ledgers, lambda: allowed_events(compiled, record, role))
+    transition, clean = _choose(compiled, record, event, role, payload)
+    source = record.state
+    target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
+    assert target is not None
+    fields = record.fields
+    if transition.spec.set:
+        fields = dict(fields)
+        for name, value in transition.spec.set.items():
+            is_ref = isinstance(value, str) and value.startswith(PAYLOAD_REF)
+            fields[name] = clean.get(value.removeprefix(PAYLOAD_REF)) if is_ref else value
+        fields = compiled.validate_fields(fields)
+    # Every check has passed: from here the loaded record becomes the new one.
+    expected, fields_changed = record.version, fields != record.fields
+    record.previous_state = record.previous_state if target == source else source  # a self-loop keeps it
+    record.state, record.version, record.updated_at, record.fields = target, expected + 1, now, fields
+    changes = keeper.apply(case_id=record.id, event=event, source=source, target=target, at=now, clock_start=now,
+                           existing=ledgers, context=record.context(clean, role), actor=actor, payload=clean)
+    entry = _entry(record, event, source, target, actor, role, now, clean)
+    record.history_head = entry.hash
+    moved = NewEvent("case.transitioned", record.id, now, {
+        "kind": record.kind, "event": event, "source": source, "target": target,
+        "version": record.version, "role": role})
+    return Outcome(compiled=compiled, record=record, entry=entry, deadlines=changes, events=[moved, *changes.events],
+                   expected_version=expected, fields_changed=fields_changed,
+                   ledgers=[*ledgers, *changes.inserted])
+
+
+def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | None) -> list[str]:
+    """Events ``role`` (any human role when None) may fire on the case now, guards checked without payload."""
+    allowed = []
+    for event in compiled.events_from(record.state):
+        for c in compiled.candidates(event, record.state, record.previous_state):
+            if role is not None and role not in c.spec.roles:
+                continue
+            if role is None and c.spec.roles == [SYSTEM]:
+                continue
+            try:
+                ok = c.guard is None or c.guard.evaluate(record.context(dict.fromkeys(c.spec.payload), role or ""))
+            except ExpressionError:
+                ok = True  # depends on a payload the caller has not given yet
+            if ok:
+                allowed.append(event)
+                break
+    return allowed
+
+
+def _choose(compiled: CompiledWorkflow, record: CaseRecord, event: str, role: str,
+            payload: Mapping[str, Any]) -> tuple[CompiledTransition, dict[str, Any]]:
+    def refuse(reason: str, *, guarded: bool = False) -> NotAllowedError:
+        allowed = allowed_events(compiled, record, role)
+        if guarded:  # the guard was checked with this payload: the event is not allowed, whatever a blank one says
+            allowed = [e for e in allowed if e != event]
+        return NotAllowedError(case_id=record.id, state=record.state, event=event, reason=reason, allowed=allowed)
+    if event not in compiled.event_names:
+        raise refuse(f"workflow {compiled.name!r} has no such event")
+    candidates = compiled.candidates(event, record.state, record.previous_state)
+    if not candidates:
+        raise refuse("it cannot fire in this state")
+    permitted = [c for c in candidates if role in c.spec.roles]
+    if not permitted:
+        roles = sorted({r for c in candidates for r in c.spec.roles})
+        raise refuse(f"role {role!r} may not fire it (roles: {', '.join(roles)})")
+    clean = permitted[0].validate_payload(payload)
+    for candidate in permitted:
+        if candidate.guard is None:
+            return candidate, clean
+        try:
+            if candidate.guard.evaluate(record.context(clean, role)):
+                return candidate, clean
+        except ExpressionError as exc:
+            raise refuse(f"its condition could not be checked ({exc})", guarded=True) from None
+    conditions = " / ".join(c.guard.source for c in permitted if c.guard is not None)
+    raise refuse(f"its condition is false: {conditions}", guarded=True)
+
+
+def _entry(record: CaseRecord, event: str, source: str | None, target: str, actor: str, role: str,
+           at: datetime, payload: dict[str, Any]) -> HistoryEntry:
+    entry = HistoryEntry(seq=record.version, event=event, source=source, target=target, actor=actor, role=role,
+                         at=at, payload=payload, hash="")
+    return HistoryEntry(entry.seq, event, source, target, actor, role, at, payload,
+                        chain_hash(record.history_head, record.id, entry))

@@ -1,0 +1,110 @@
+"""What every use case needs: the store, the calendar, the clock, the workflows and their keepers.
+
+A :class:`Runtime` is built once per engine (by :func:`adapters.bootstrap.build` or
+:func:`engine.testing.memory_engine`) and shared by the facade, the pipeline, the tick and the
+maintenance use cases. It holds no case data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from engine.calendar import BusinessCalendar
+from engine.deadlines import DeadlineKeeper
+from engine.definitions import WorkflowDefinition
+from engine.errors import NotFound, ValidationError
+from engine.inputs import require_aware
+from engine.jobs import ScheduledJob
+from engine.machines import CompiledWorkflow, compile_workflow
+from engine.model import CaseRecord
+from engine.ports import Clock, Store, Transaction
+from engine.reactors import Reactor, Reactors
+
+__all__ = ["Retry", "Runtime"]
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """How an item that raised (a rung, a job, an outbox delivery) is tried again.
+
+    The n-th failure puts it off by ``base_seconds * 2**(n-1)`` (at most ``max_seconds``); after
+    ``max_attempts`` failures it is dead: shown, no longer tried, until an operator re-queues it.
+    """
+
+    max_attempts: int = 5
+    base_seconds: float = 60.0
+    max_seconds: float = 6 * 3600.0
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failure."""
+        return float(min(self.max_seconds, self.base_seconds * 2.0 ** max(0, attempts - 1)))
+
+    def dead(self, attempts: int) -> bool:
+        """Whether ``attempts`` failures exhaust the item."""
+        return attempts >= self.max_attempts
+
+
+class Runtime:
+    """The shared machinery of one engine (no case data)."""
+
+    def __init__(self, *, store: Store, workflows: Mapping[str, CompiledWorkflow], calendar: BusinessCalendar,
+                 clock: Clock, id_factory: Callable[[], str] | None = None, tick_batch: int = 500,
+                 reactors: Mapping[str, Sequence[Reactor]] | None = None, jobs: Iterable[ScheduledJob] = (),
+                 retry: Retry | None = None, extra_warn_at: tuple[float, ...] = ()) -> None:
+        for fraction in extra_warn_at:
+            if not 0 < fraction < 1:
+                raise ValidationError("extra_warn_at", f"fractions lie strictly between 0 and 1, got {fraction}")
+        self.store = store
+        self.calendar = calendar
+        self.clock = clock
+        self.workflows = dict(workflows)
+        self.reactors = Reactors(reactors or {})
+        self.jobs = tuple(jobs)
+        self.retry = retry or Retry()
+        self.tick_batch = tick_batch
+        self.extra_warn_at = tuple(extra_warn_at)
+        self.new_id = id_factory or (lambda: uuid.uuid4().hex)
+        self._by_hash = {w.content_hash: w for w in workflows.values()}
+        self._keepers: dict[str, DeadlineKeeper] = {}
+
+    def now(self) -> datetime:
+        """The clock's moment in UTC: converted once per command, so no write converts it again."""
+        return require_aware("clock.now()", self.clock.now()).astimezone(UTC)
+
+    def workflow(self, name: str) -> CompiledWorkflow:
+        """The current version of a workflow; NotFound names the known ones."""
+        try:
+            return self.workflows[name]
+        except KeyError:
+            raise NotFound("workflow", name, f"known: {', '.join(sorted(self.workflows))}") from None
+
+    def workflow_of(self, tx: Transaction, record: CaseRecord) -> CompiledWorkflow:
+        """The (possibly older) workflow version a case runs on."""
+        compiled = self._by_hash.get(record.definition_hash)
+        if compiled is None:  # a case opened on an older version: compile that version once
+            body = tx.get_definition(record.definition_hash)
+            if body is None:
+                raise NotFound("definition", record.definition_hash)
+            compiled = compile_workflow(WorkflowDefinition.model_validate_json(body))
+            self._by_hash[record.definition_hash] = compiled
+        return compiled
+
+    def keeper(self, workflow: CompiledWorkflow) -> DeadlineKeeper:
+        """The deadline keeper of a workflow version (cached)."""
+        keeper = self._keepers.get(workflow.content_hash)
+        if keeper is None:
+            keeper = DeadlineKeeper(workflow, self.calendar, self.extra_warn_at)
+            self._keepers[workflow.content_hash] = keeper
+        return keeper
+
+    def load(self, tx: Transaction, case_id: object, *, for_update: bool = False) -> CaseRecord:
+        """The case ``case_id`` in ``tx``; ValidationError or NotFound naming it."""
+        if not isinstance(case_id, str) or not case_id:
+            raise ValidationError("case_id", "must be a non-empty string")
+        record = tx.get_case(case_id, for_update=for_update)
+        if record is None:
+            raise NotFound("case", case_id)
+        return record
