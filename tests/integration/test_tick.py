@@ -11,8 +11,9 @@ Rungs are keyed by what they are: 500 and 800 (the warnings at 50% and 80%, in p
 (overdue); each event's ``data`` carries ``deadline`` and ``rung``. The probe tests at the end pin
 two catch-up bugs found while writing these tests (fixed in 2599358: rungs of different deadlines
 fired per claimed row instead of in due order, and a stale claimed ledger written back over one a
-timed event had closed) with a minimal workflow of their own, on the memory and SQLite stores and with a full and a one-row batch. They build their
-own engines, since the workflow is not a shipped one; the tick code they pin is store-independent.
+timed event had closed) with a minimal workflow of their own, on the memory and SQLite stores and
+with a full and a one-row batch. They build their own engines, since the workflow is not a shipped
+one; the tick code they pin is store-independent.
 """
 
 from __future__ import annotations
