@@ -1,8 +1,9 @@
 """One ``transitions`` Machine per definition version, built once and cached by content hash.
 
-A case is data: to fire an event the engine looks the case's state up in the machine's
-transition table (``Machine.get_transitions``), checks role, payload and the compiled CEL guard,
-and takes the target. No model is attached per case and no Machine is built per case
+A case is data: the machine's transition table is read once, at compile time, into
+``CompiledWorkflow.routes`` ((event, state) -> candidate transitions); to fire an event the engine
+looks the case's state up there, checks role, payload and the compiled CEL guard, and takes the
+target. No model is attached per case and no Machine is built per case
 (DESIGN.md §11: a Machine per case costs ~75 KiB and 1/58 of the throughput).
 """
 

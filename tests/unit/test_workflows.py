@@ -262,8 +262,9 @@ class TestDeadlines:
     def test_no_clock_outlives_its_case(self, name: str) -> None:
         """Every path from a clock's start to a final state passes one of its stopping events.
 
-        The engine does not close clocks when a case ends, so a clock left running would warn
-        about a closed case. Paths are followed as (state, previous state) pairs so that
+        A final state closes every running clock as met by whatever event ended the case; this
+        keeps that a backstop, so that each clock is met by an event its law names (one of its
+        `stops_on`), not just by the case ending. Paths are followed as (state, previous state) pairs so that
         `@previous` goes back where it came from; guards are ignored, except the two listed in
         GUARDED, where a guard makes the stopping event a precondition of the way out.
         """
