@@ -6,8 +6,8 @@ each test gets a schema of its own, dropped afterwards.
 
 from __future__ import annotations
 
-import logging
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,7 +15,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import structlog
 
 from adapters.config import Settings
 from engine.testing import ManualClock, memory_engine
@@ -23,37 +22,14 @@ from engine.testing import ManualClock, memory_engine
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
-structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("KNTC_DATABASE_URL", None)  # tests choose their database explicitly
-
-
-_PARSED: dict[tuple[object, ...], dict[str, object]] = {}
-
-
-@pytest.fixture(autouse=True)
-def _parse_workflows_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parse each workflow folder once per worker while its files are unchanged.
-
-    ruamel's round-trip parse costs ~0.4 s per engine; compiled workflows are immutable and meant
-    to be shared, so only the loader is memoised: every test still gets a fresh engine and store.
-    """
-    import adapters.bootstrap as bootstrap
-    import engine.loader as loader
-    import engine.testing as testing
-    original = loader.load_directory
-
-    def load_directory(path: str | Path) -> dict[str, object]:
-        folder = Path(path).resolve()
-        key = (folder, *sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in folder.glob("*.y*ml")))
-        if key not in _PARSED:
-            _PARSED[key] = original(folder)
-        return dict(_PARSED[key])
-
-    for module in (loader, bootstrap, testing):
-        monkeypatch.setattr(module, "load_directory", load_directory)
+    os.environ.pop("KNTC_CONFIG", None)
+    # compiled definitions are cached by content hash (adapters/definition_cache.py), shared by the
+    # workers and the CLI subprocesses, away from the user's own cache; engine.testing memoises a
+    # folder while its files are unchanged, so no loader needs patching
+    os.environ.setdefault("KNTC_CACHE_DIR", str(Path(tempfile.gettempdir()) / "kntc-test-definitions"))
 
 
 @pytest.fixture
@@ -106,7 +82,7 @@ def pg_url() -> Iterator[str]:
 def engine(request: pytest.FixtureRequest, clock: ManualClock, settings: Settings, tmp_path: Path):
     """An Engine with the shipped workflows over each store."""
     if request.param == "memory":
-        yield memory_engine(clock, workflows_dir=ROOT / "workflows")
+        yield memory_engine(clock, ROOT / "workflows")
         return
     from adapters.bootstrap import build
     url = f"sqlite:///{tmp_path / 'kntc.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")

@@ -78,12 +78,16 @@ class TestDefinitionVersions:
         assert newer.get(old.id).definition_hash == old.definition_hash
         assert "classify" in newer.allowed_events(old.id, role="inspector")
 
-    def test_a_role_unknown_to_the_organisation_is_refused(self, tmp_path: Path) -> None:
-        """A workflow naming a role config.yaml does not declare is a configuration error."""
+    def test_a_role_unknown_to_the_organisation_is_refused_at_its_line(self, tmp_path: Path) -> None:
+        """A workflow naming a role config.yaml does not declare is refused at the workflow's file:line:col."""
         path = _config(tmp_path)
         text = path.read_text(encoding="utf-8").replace("    director: Giám đốc Sở\n", "")
         path.write_text(text, encoding="utf-8")
-        with pytest.raises(ConfigError, match="director"):
+        first = min(p for p in (ROOT / "workflows").glob("*.yaml") if "director" in p.read_text(encoding="utf-8"))
+        lines = first.read_text(encoding="utf-8").splitlines()
+        row = next(i for i, line in enumerate(lines, 1) if "roles:" in line and "director" in line)
+        column = lines[row - 1].index("director") + 1
+        with pytest.raises(ConfigError, match=rf"{first.name}:{row}:{column}: role 'director' is not declared"):
             build(path)
 
 
@@ -99,7 +103,35 @@ def test_relative_paths_resolve_beside_the_config(tmp_path: Path) -> None:
     """A relative SQLite path and workflow folder resolve against the config file's folder."""
     settings = load_settings(_config(tmp_path))
     assert settings.resolved_database_url("") == f"sqlite:///{tmp_path / 'k.db'}"
-    assert Settings().workflows_path() == Path("workflows").resolve()
+    assert Settings().workflows_path() == ROOT / "workflows"  # no workflows_dir: the shipped workflows
+
+
+@pytest.mark.parametrize(("key", "block"), [
+    ("periods", "periods:\n  - {name: bau_cu_2026, election_day: 2026-03-15}\n"),
+    ("escalation.rules", "escalation:\n  tick_seconds: 60\n  rules:\n    - {on: deadline.overdue}\n"),
+    ("channels", "channels:\n  - {type: webhook, url: 'http://127.0.0.1:9/'}\n"),
+])
+def test_a_key_not_implemented_yet_is_refused_with_its_place(tmp_path: Path, key: str, block: str) -> None:
+    """periods, escalation.rules and channels are refused at their file:line, never silently ignored."""
+    path = tmp_path / "config.yaml"
+    path.write_text("database_url: sqlite:///k.db\n" + block, encoding="utf-8")
+    line = 2 if key != "escalation.rules" else 4
+    with pytest.raises(ConfigError, match=rf"config\.yaml:{line}:\d+: {key}: not implemented yet in this version"):
+        load_settings(path)
+    path.write_text("periods: []\nchannels: []\nescalation: {rules: []}\n", encoding="utf-8")
+    assert load_settings(path).periods == []  # empty lists stay accepted
+
+
+def test_the_shipped_configuration_builds_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build(None) uses the shipped config and workflows, with its SQLite file in the current folder."""
+    monkeypatch.chdir(tmp_path)
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=TZ))
+    eng = build(None, clock=clock)
+    case = eng.open_case("petition", received_at=clock.now(), petitioners=[{"name": "A"}], respondent="R",
+                         subject="S")
+    assert case.state == "received"
+    assert (tmp_path / "kntc.db").exists()
+    eng.close()
 
 
 def test_the_readme_portal_example_runs(tmp_path: Path) -> None:

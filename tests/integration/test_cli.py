@@ -70,10 +70,10 @@ class Run:
         return rows
 
 
-def run_all(db: Path, *commands: Sequence[str]) -> list[Run]:
+def run_all(db: Path, *commands: Sequence[str], cwd: Path = ROOT) -> list[Run]:
     """Run independent ``kntc`` commands side by side against the SQLite file ``db``."""
     env = {**os.environ, "KNTC_DATABASE_URL": f"sqlite:///{db}", "PYTHONIOENCODING": "utf-8"}
-    procs = [(tuple(c), subprocess.Popen([*KNTC, *c], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    procs = [(tuple(c), subprocess.Popen([*KNTC, *c], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True, encoding="utf-8"))
              for c in commands]
     runs: list[Run] = []
@@ -207,6 +207,7 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None
     second = kntc(db, "db", "upgrade").ok()
     assert second == first
     assert _tables(db) == schema
+    assert kntc(db, "db", "upgrade", "--json").json() == {"revision": schema["version"][0][0]}
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -341,10 +342,32 @@ def test_daemon_once_fires_due_rungs_exactly_once(tmp_path: Path) -> None:
     assert (report["fired"], report["events"]) == (rungs, rungs)
     assert 1 <= report["claimed"] <= rungs  # a claimed timer row may fire several overdue rungs in one go
     assert report["max_lag_seconds"] > 0
-    again, bad = run_all(db, ["daemon", "--once", "--now", "2026-06-01T09:00", "--json"],
-                         ["daemon", "--once", "--now", "not-a-date"])
+    again, bad, wall, feed, page = run_all(db, ["daemon", "--once", "--now", "2026-06-01T09:00", "--json"],
+                                           ["daemon", "--once", "--now", "not-a-date"], ["daemon", "--once"],
+                                           ["events", "--json"], ["events", "--limit", "1"])
     assert (again.json()["claimed"], again.json()["fired"], again.json()["events"]) == (0, 0, 0)
     assert "--now" in bad.refused()
+    assert re.match(r"tick at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00: ", wall.ok()), wall.out
+    due = [row["data"]["due_at"] for row in feed.json_lines() if "due_at" in row["data"]]
+    assert due and all(d.endswith("+07:00") for d in due), "feed data times are shown in local time"
+    assert page.ok().count("\n") == 1
+    assert page.err.strip() == "… more after seq 1: kntc events --after 1"
+
+
+def test_open_shows_its_deadlines_and_history_shows_payloads(tmp_path: Path) -> None:
+    """`case open` prints the deadlines it set; `case history` prints each event's payload (the reason)."""
+    db = tmp_path / "k.db"
+    opened = kntc(db, "case", "open", "complaint", "--subject", "S", "--petitioner", "A",
+                  "--received-at", RECEIVED).ok().splitlines()
+    cid = opened[0].split()[0]
+    assert "  acceptance: running, due 16/03/2026 (10 working; " in opened[1]
+    kntc(db, "case", "fire", cid, "accept", "--actor", "cb01", "--role", "inspector").ok()
+    kntc(db, "case", "fire", cid, "suspend", "--actor", "tp01", "--role", "head_of_unit",
+         "--payload", '{"reason": "chờ kết quả giám định"}').ok()
+    history = kntc(db, "case", "history", cid).ok().splitlines()
+    assert len(history) == 3
+    assert history[2].endswith('by tp01 (head_of_unit) {"reason": "chờ kết quả giám định"}'), history[2]
+    assert re.search(r" \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00 suspend: accepted -> suspended ", history[2])
 
 
 # -- audit ------------------------------------------------------------------------------------
@@ -359,14 +382,44 @@ def test_audit_verify_detects_a_tampered_history_row(session: Session, tmp_path:
             assert conn.execute("UPDATE kntc_history SET actor = 'x'").rowcount == 1
     finally:
         conn.close()
-    run = kntc(db, "audit", "verify")
+    run, as_json = run_all(db, ["audit", "verify"], ["audit", "verify", "--json"])
     assert run.code != 0
     assert "Traceback" not in run.err
     assert run.err.splitlines()[-1].startswith("kntc: error: ")
     assert session.opened["id"] in run.err
+    assert as_json.code != 0
+    report = json.loads(as_json.out)
+    assert report["ok"] is False and report["cases"] == 1 and session.opened["id"] in report["problems"][0]
 
 
 # -- configuration ----------------------------------------------------------------------------
+def test_config_is_accepted_after_the_command_and_never_guessed(tmp_path: Path) -> None:
+    """`--config` works after the command; no config.yaml here is said; `--config default` is the shipped one."""
+    none, after, shipped = run_all(tmp_path / "k.db", ["validate"], ["validate", "--config", str(ROOT / "config.yaml")],
+                                   ["--config", "default", "validate"], cwd=tmp_path)
+    assert "no ./config.yaml here; pass --config PATH" in none.refused()
+    assert "ok complaint" in after.ok() and "ok complaint" in shipped.ok()
+
+
+def test_validate_checks_config_and_the_roles_workflows_name(tmp_path: Path) -> None:
+    """`validate config.yaml` checks it as config; a role it does not declare is named at the workflow's line."""
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    text = text.replace("workflows_dir: workflows", f"workflows_dir: {WORKFLOWS}")
+    good, no_director, later = tmp_path / "config.yaml", tmp_path / "config-x.yaml", tmp_path / "config-p.yaml"
+    good.write_text(text, encoding="utf-8")
+    no_director.write_text(text.replace("    director: Giám đốc Sở\n", ""), encoding="utf-8")
+    later.write_text(text + "periods:\n  - {name: bau_cu_2026}\n", encoding="utf-8")
+    ok, roles, periods = run_all(tmp_path / "k.db", ["validate", str(good)], ["validate", str(no_director)],
+                                 ["validate", str(later)])
+    assert ok.ok().startswith(f"ok config {good}: 5 roles, 3 units")
+    assert roles.code == 1 and "Traceback" not in roles.err
+    complaint = (WORKFLOWS / "complaint.yaml").read_text(encoding="utf-8")
+    line, column = line_of(complaint, "director")
+    assert f"kntc: error: {WORKFLOWS / 'complaint.yaml'}:{line}:{column}: role 'director' is not declared" in roles.err
+    reason = periods.refused()
+    assert reason.startswith(f"{later}:{text.count(chr(10)) + 1}:1: periods: not implemented yet"), reason
+
+
 def test_config_errors_name_the_file_and_the_key(tmp_path: Path) -> None:
     """A missing `--config` file, or one with an unknown key, is refused with one line naming file (line, key)."""
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
