@@ -118,11 +118,13 @@ class _MemoryTransaction:
         return [replace(d) for d in self.d.deadlines.values() if d.attempts][:limit]
 
     def enqueue(self, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime, *,
-                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None,
+                key: str | None = None) -> None:
         ident = len(self.d.outbox) + 1
         self.d.outbox[ident] = OutboxMessage(id=ident, channel=channel, kind=kind, case_id=case_id, data=dict(data),
                                              status="pending", attempts=attempts, last_error=last_error,
-                                             next_attempt_at=next_attempt_at or at, created_at=at)
+                                             next_attempt_at=next_attempt_at or at, created_at=at,
+                                             idempotency_key=key)
 
     def outbox(self, *, channel: str | None = None, status: str | None = None, due_at: datetime | None = None,
                message_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:

@@ -249,11 +249,12 @@ class OutboxMessage:
     next_attempt_at: datetime | None
     created_at: datetime
     sent_at: datetime | None = None
+    idempotency_key: str | None = None
 
     @property
     def key(self) -> str:
-        """The idempotency key: a queued message's id, or a feed event's seq (negative ids)."""
-        return f"kntc-{self.channel}-feed-{-self.id}" if self.id < 0 else f"kntc-{self.channel}-{self.id}"
+        """The idempotency key: the one it was queued with (a feed event's), else from its id."""
+        return self.idempotency_key or f"kntc-{self.channel}-{self.id}"
 
 
 def chain_hash(previous: str, case_id: str, entry: HistoryEntry) -> str:

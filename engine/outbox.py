@@ -56,7 +56,8 @@ def feed_message(channel: str, event: Event) -> OutboxMessage:
     """A feed event as a message of ``channel`` (its key is stable: the channel and the seq)."""
     return OutboxMessage(id=-event.seq, channel=channel, kind=event.type, case_id=event.case_id,
                          data={**event.data, "seq": event.seq, "at": event.at.isoformat()}, status="pending",
-                         attempts=0, last_error=None, next_attempt_at=None, created_at=event.at)
+                         attempts=0, last_error=None, next_attempt_at=None, created_at=event.at,
+                         idempotency_key=f"kntc-{channel}-feed-{event.seq}")
 
 
 def dispatch(rt: Runtime, channel: Channel, *, holder: str, lease_seconds: float = 60.0,
@@ -128,11 +129,11 @@ def _deliver_feed(rt: Runtime, channel: Channel, holder: str, lease: timedelta, 
                 failures.append((event, describe(exc)))
         now = rt.now()
         with rt.store.transaction() as tx:
-            for event, error in failures:  # retried as a queued message: the cursor moves on
-                tx.enqueue(channel.name, event.type, event.case_id,
-                           {**event.data, "seq": event.seq, "at": event.at.isoformat()}, now,
-                           attempts=1, last_error=error,
-                           next_attempt_at=now + timedelta(seconds=rt.retry.delay(1)))
+            for event, error in failures:  # retried as a queued message (same key): the cursor moves on
+                message = feed_message(channel.name, event)
+                tx.enqueue(channel.name, message.kind, message.case_id, message.data, now, attempts=1,
+                           last_error=error, next_attempt_at=now + timedelta(seconds=rt.retry.delay(1)),
+                           key=message.key)
             tx.set_outbox_cursor(channel.name, chunk[-1].seq)
             still_ours = tx.acquire_channel(channel.name, holder, now, now + lease)
         for event, error in failures:

@@ -113,8 +113,12 @@ class Transaction(Protocol):
         ...
 
     def enqueue(self, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime, *,
-                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None) -> None:
-        """Queue an outbox message for ``channel``, due at ``next_attempt_at`` (default: ``at``)."""
+                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None,
+                key: str | None = None) -> None:
+        """Queue an outbox message for ``channel``, due at ``next_attempt_at`` (default: ``at``).
+
+        ``key``: its idempotency key when it must be the one a first try used (else from its id).
+        """
         ...
 
     def outbox(self, *, channel: str | None = None, status: str | None = None, due_at: datetime | None = None,

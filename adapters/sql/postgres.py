@@ -25,7 +25,7 @@ commit serialises on it, which keeps ``seq`` in commit order (``docs/design-note
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -131,6 +131,13 @@ class PostgresTransaction(SqlTransaction):
         self._prefetched = (case_id, deadlines.fetchall())
         deadlines.close()
         return rows.case_record(self.c, row) if row is not None else None
+
+    def _count(self, name: str, values: Mapping[str, Any]) -> int:
+        """In pipeline mode a row count is known only once the pipeline is synced: sync first."""
+        cur = self._run(name, values)
+        if self._pipeline is not None:
+            self._pipeline.sync()
+        return int(cur.rowcount)
 
     def get_deadlines(self, case_id: str) -> list[DeadlineLedger]:
         """The prefetched deadlines if they are this case's (one use), else a query."""

@@ -169,11 +169,12 @@ def event(c: Codec, row: Sequence[Any]) -> Event:
 
 # outbox and jobs ------------------------------------------------------------------------------
 def outbox_row(c: Codec, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime,
-               attempts: int, last_error: str | None, next_attempt_at: datetime | None) -> dict[str, Any]:
+               attempts: int, last_error: str | None, next_attempt_at: datetime | None,
+               key: str | None) -> dict[str, Any]:
     """A new pending message (its id is the database's)."""
     return {"channel": channel, "kind": kind, "case_id": case_id, "data": c.json_in(data), "status": "pending",
             "attempts": attempts, "last_error": last_error, "next_attempt_at": c.dt_in(next_attempt_at or at),
-            "created_at": c.dt_in(at), "sent_at": None}
+            "created_at": c.dt_in(at), "sent_at": None, "idempotency_key": key}
 
 
 def outbox_message(c: Codec, row: Sequence[Any]) -> OutboxMessage:

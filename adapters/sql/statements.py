@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, String, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import DateTime, Engine, String, bindparam, insert, null, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ClauseElement
@@ -86,7 +86,7 @@ STATEMENTS: dict[str, ClauseElement] = {
     # the channel's lease goes back only from the daemon that holds it
     "release_channel": update(t.outbox_cursors)
     .where(t.outbox_cursors.c.channel == bindparam("channel"), t.outbox_cursors.c.held_by == bindparam("holder"))
-    .values(held_by=None, held_until=None),
+    .values(held_by=null(), held_until=null()),
     # outbox messages
     "enqueue": insert(t.outbox).values({c: bindparam(c) for c in OUTBOX_COLUMNS if c != "id"}),
     "outbox_due_all": select(t.outbox).where(t.outbox.c.channel == bindparam("channel"),
@@ -137,7 +137,7 @@ def _upserts(dialect: str) -> dict[str, ClauseElement]:
     claim = ins(t.jobs).values(kind=bindparam("kind"), subject=bindparam("subject"), slot=bindparam("slot"),
                                done_at=bindparam("at"), attempts=0)
     fail = ins(t.jobs).values(kind=bindparam("kind"), subject=bindparam("subject"), slot=bindparam("slot"),
-                              done_at=None, attempts=bindparam("attempts"), last_error=bindparam("error"),
+                              done_at=null(), attempts=bindparam("attempts"), last_error=bindparam("error"),
                               next_try_at=bindparam("next_try_at"))
     job_key = [t.jobs.c.kind, t.jobs.c.subject, t.jobs.c.slot]
     return {
@@ -151,7 +151,7 @@ def _upserts(dialect: str) -> dict[str, ClauseElement]:
         "claim_job": claim.on_conflict_do_update(index_elements=job_key, set_={"done_at": claim.excluded.done_at},
                                                  where=t.jobs.c.done_at.is_(None)),
         "fail_job": fail.on_conflict_do_update(index_elements=job_key, set_={
-            "done_at": None, "attempts": fail.excluded.attempts, "last_error": fail.excluded.last_error,
+            "done_at": null(), "attempts": fail.excluded.attempts, "last_error": fail.excluded.last_error,
             "next_try_at": fail.excluded.next_try_at}),
         # the claim of a rung *is* this insert: a second firing finds the key taken
         "mark_fired": ins(t.fired_rungs).values(

@@ -178,6 +178,7 @@ outbox = Table(
     Column("next_attempt_at", Moment),
     Column("created_at", Moment, nullable=False),
     Column("sent_at", Moment),
+    Column("idempotency_key", String(160)),
     Index("ix_kntc_outbox_channel_status_next", "channel", "status", "next_attempt_at"),
 )
 

@@ -54,6 +54,10 @@ class SqlTransaction(ABC):
         self.cur.execute(stmt.sql, stmt.params(values or {}))
         return self.cur
 
+    def _count(self, name: str, values: Mapping[str, Any]) -> int:
+        """Run a statement whose row count the caller reads (a claim: 1 if this transaction won it)."""
+        return int(self._run(name, values).rowcount)
+
     def _run_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
         stmt = self.compiled[name]
         self.cur.executemany(stmt.sql, [stmt.params(r) for r in rows])
@@ -141,9 +145,8 @@ class SqlTransaction(ABC):
         return [rows.due_pair(self.c, r) for r in found]
 
     def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
-        cur = self._run("mark_fired", {"case_id": case_id, "deadline": deadline, "cycle": cycle, "rung": rung,
-                                       "fired_at": self.c.dt_in(at)})
-        return bool(cur.rowcount == 1)
+        return self._count("mark_fired", {"case_id": case_id, "deadline": deadline, "cycle": cycle, "rung": rung,
+                                          "fired_at": self.c.dt_in(at)}) == 1
 
     # scheduled jobs and failures -------------------------------------------------------------
     def job_state(self, kind: str, subject: str, slot: str) -> JobState | None:
@@ -151,8 +154,7 @@ class SqlTransaction(ABC):
         return rows.job_state(self.c, row) if row is not None else None
 
     def claim_job(self, kind: str, subject: str, slot: str, at: datetime) -> bool:
-        cur = self._run("claim_job", {"kind": kind, "subject": subject, "slot": slot, "at": self.c.dt_in(at)})
-        return bool(cur.rowcount == 1)
+        return self._count("claim_job", {"kind": kind, "subject": subject, "slot": slot, "at": self.c.dt_in(at)}) == 1
 
     def fail_job(self, kind: str, subject: str, slot: str, *, attempts: int, error: str,
                  next_try_at: datetime | None) -> None:
@@ -168,9 +170,10 @@ class SqlTransaction(ABC):
 
     # outbox -------------------------------------------------------------------------------
     def enqueue(self, channel: str, kind: str, case_id: str | None, data: dict[str, Any], at: datetime, *,
-                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+                attempts: int = 0, last_error: str | None = None, next_attempt_at: datetime | None = None,
+                key: str | None = None) -> None:
         self._run("enqueue", rows.outbox_row(self.c, channel, kind, case_id, data, at, attempts, last_error,
-                                             next_attempt_at))
+                                             next_attempt_at, key))
 
     def outbox(self, *, channel: str | None = None, status: str | None = None, due_at: datetime | None = None,
                message_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
@@ -194,9 +197,8 @@ class SqlTransaction(ABC):
                                      "sent_at": self.c.dt_in(sent_at)})
 
     def acquire_channel(self, channel: str, holder: str, now: datetime, until: datetime) -> bool:
-        cur = self._run("acquire_channel", {"channel": channel, "holder": holder, "now": self.c.dt_in(now),
-                                            "until": self.c.dt_in(until)})
-        return bool(cur.rowcount == 1)
+        return self._count("acquire_channel", {"channel": channel, "holder": holder, "now": self.c.dt_in(now),
+                                               "until": self.c.dt_in(until)}) == 1
 
     def release_channel(self, channel: str, holder: str) -> None:
         self._run("release_channel", {"channel": channel, "holder": holder})

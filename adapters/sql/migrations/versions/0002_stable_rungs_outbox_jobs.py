@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=160), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_kntc_outbox_channel_status_next', 'kntc_outbox', ['channel', 'status', 'next_attempt_at'])
