@@ -158,10 +158,10 @@ class BusinessCalendar:
     # -- range helpers -------------------------------------------------------
 
     def _need(self, d: date, *, after: bool = False) -> None:
-        """Raise ValueError if ``d`` (or, with ``after``, the days after it) is uncovered."""
+        """Raise CalendarError if ``d`` (or, with ``after``, the days after it) is uncovered."""
         lo = self._lo - _ONE_DAY if after else self._lo
         if not lo <= d <= self._hi:
-            raise ValueError(
+            raise CalendarError(
                 f"{d.isoformat()} is outside the business calendar range "
                 f"{self._lo.isoformat()}..{self._hi.isoformat()}"
             )

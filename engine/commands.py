@@ -80,9 +80,7 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
 def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
            event: str, *, actor: str, role: str, payload: Mapping[str, Any], now: datetime) -> Outcome:
     """Fire ``event`` on a loaded case: the outcome, or NotAllowedError naming state, event and what is allowed."""
-    if event in compiled.event_names:  # a bound reached explains more than the guard that encodes it
-        keeper.check_extensions(event, record.state, ledgers, lambda: allowed_events(compiled, record, role))
-    transition, clean = _choose(compiled, record, event, role, payload)
+    transition, clean = _choose(compiled, keeper, record, ledgers, event, role, payload)
     source = record.state
     target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
     assert target is not None
@@ -128,22 +126,25 @@ def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | N
     return allowed
 
 
-def _choose(compiled: CompiledWorkflow, record: CaseRecord, event: str, role: str,
-            payload: Mapping[str, Any]) -> tuple[CompiledTransition, dict[str, Any]]:
-    def refuse(reason: str, *, guarded: bool = False) -> NotAllowedError:
+def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
+            event: str, role: str, payload: Mapping[str, Any]) -> tuple[CompiledTransition, dict[str, Any]]:
+    def refuse(reason: str, why: str) -> NotAllowedError:
         allowed = allowed_events(compiled, record, role)
-        if guarded:  # the guard was checked with this payload: the event is not allowed, whatever a blank one says
+        if why == "guard":  # the guard was checked with this payload: not allowed, whatever a blank one says
             allowed = [e for e in allowed if e != event]
-        return NotAllowedError(case_id=record.id, state=record.state, event=event, reason=reason, allowed=allowed)
+        return NotAllowedError(case_id=record.id, state=record.state, event=event, reason=reason, allowed=allowed,
+                               why=why)
     if event not in compiled.event_names:
-        raise refuse(f"workflow {compiled.name!r} has no such event")
+        raise refuse(f"workflow {compiled.name!r} has no such event", "event")
     candidates = compiled.candidates(event, record.state, record.previous_state)
     if not candidates:
-        raise refuse("it cannot fire in this state")
+        raise refuse("it cannot fire in this state", "state")
     permitted = [c for c in candidates if role in c.spec.roles]
     if not permitted:
         roles = sorted({r for c in candidates for r in c.spec.roles})
-        raise refuse(f"role {role!r} may not fire it (roles: {', '.join(roles)})")
+        raise refuse(f"role {role!r} may not fire it (roles: {', '.join(roles)})", "role")
+    # a bound reached explains more than the guard that encodes it
+    keeper.check_extensions(event, record.state, ledgers, lambda: allowed_events(compiled, record, role))
     clean = permitted[0].validate_payload(payload)
     for candidate in permitted:
         if candidate.guard is None:
@@ -152,9 +153,9 @@ def _choose(compiled: CompiledWorkflow, record: CaseRecord, event: str, role: st
             if candidate.guard.evaluate(record.context(clean, role)):
                 return candidate, clean
         except ExpressionError as exc:
-            raise refuse(f"its condition could not be checked ({exc})", guarded=True) from None
+            raise refuse(f"its condition could not be checked ({exc})", "guard") from None
     conditions = " / ".join(c.guard.source for c in permitted if c.guard is not None)
-    raise refuse(f"its condition is false: {conditions}", guarded=True)
+    raise refuse(f"its condition is false: {conditions}", "guard")
 
 
 def _entry(record: CaseRecord, event: str, source: str | None, target: str, actor: str, role: str,

@@ -247,7 +247,7 @@ class DeadlineKeeper:
                 continue
             if state.extensions >= ext.max_times:
                 raise NotAllowedError(
-                    case_id=state.case_id, state=source, event=event, allowed=allowed(),
+                    case_id=state.case_id, state=source, event=event, allowed=allowed(), why="bound",
                     reason=f"deadline {state.name!r} was already extended {state.extensions} time(s), "
                            f"the most {ext.legal_basis or spec.legal_basis} allows")
 

@@ -58,10 +58,15 @@ class ValidationError(KntcError, ValueError):
 
 
 class NotAllowedError(KntcError):
-    """An event that cannot fire now: the message names the state, the event and what is allowed."""
+    """An event that cannot fire now: the message names the state, the event and what is allowed.
 
-    def __init__(self, *, case_id: str, state: str, event: str, reason: str, allowed: list[str]) -> None:
-        self.case_id, self.state, self.event, self.allowed = case_id, state, event, allowed
+    ``why`` says which check refused it: ``event`` (no such event), ``state``, ``role``, ``guard``
+    or ``bound`` (an extension past the definition's limit).
+    """
+
+    def __init__(self, *, case_id: str, state: str, event: str, reason: str, allowed: list[str],
+                 why: str = "state") -> None:
+        self.case_id, self.state, self.event, self.allowed, self.why = case_id, state, event, allowed, why
         allowed_text = ", ".join(allowed) if allowed else "none"
         super().__init__(
             f"event {event!r} is not allowed on case {case_id} in state {state!r}: {reason} "

@@ -78,8 +78,10 @@ def dispatch(rt: Runtime, channel: Channel, *, holder: str, lease_seconds: float
         with rt.store.reader() as tx:
             due = tx.outbox(channel=channel.name, status="pending", due_at=now, limit=limit)
         for message in due:
-            ok, is_dead = _deliver_queued(rt, channel, message, holder, lease)
+            ok, is_dead, still_ours = _deliver_queued(rt, channel, message, holder, lease)
             delivered, failed, dead = delivered + ok, failed + (not ok), dead + is_dead
+            if not still_ours:  # the lease passed to another daemon (a delivery outlasted it): stop here
+                return DispatchReport(channel.name, leased=True, delivered=delivered, failed=failed, dead=dead)
         if channel.follows_feed:
             ok_feed, failed_feed = _deliver_feed(rt, channel, holder, lease, limit)
             delivered, failed = delivered + ok_feed, failed + failed_feed
@@ -90,7 +92,7 @@ def dispatch(rt: Runtime, channel: Channel, *, holder: str, lease_seconds: float
 
 
 def _deliver_queued(rt: Runtime, channel: Channel, message: OutboxMessage, holder: str,
-                    lease: timedelta) -> tuple[bool, bool]:
+                    lease: timedelta) -> tuple[bool, bool, bool]:
     error = None
     try:
         channel.deliver(message)
@@ -100,7 +102,7 @@ def _deliver_queued(rt: Runtime, channel: Channel, message: OutboxMessage, holde
     attempts = message.attempts + (error is not None)
     is_dead = error is not None and rt.retry.dead(attempts)
     with rt.store.transaction() as tx:
-        tx.acquire_channel(channel.name, holder, now, now + lease)
+        still_ours = tx.acquire_channel(channel.name, holder, now, now + lease)
         if error is None:
             tx.update_message(message.id, status="sent", attempts=attempts, last_error=message.last_error,
                               next_attempt_at=None, sent_at=now)
@@ -111,7 +113,7 @@ def _deliver_queued(rt: Runtime, channel: Channel, message: OutboxMessage, holde
     if error is not None:
         log.error("delivery_dead" if is_dead else "delivery_failed", channel=channel.name, message=message.id,
                   kind=message.kind, case_id=message.case_id, attempts=attempts, error=error)
-    return error is None, is_dead
+    return error is None, is_dead, still_ours
 
 
 def _deliver_feed(rt: Runtime, channel: Channel, holder: str, lease: timedelta, limit: int) -> tuple[int, int]:

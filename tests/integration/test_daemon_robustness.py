@@ -258,3 +258,19 @@ def test_listing_the_outbox_by_an_unknown_status_is_refused(engine: Engine, stat
     """``kntc outbox --status`` accepts pending, sent or dead only."""
     with pytest.raises(Exception, match="must be pending, sent or dead"):
         list_messages(engine.runtime, status)
+
+
+def test_a_daemon_whose_lease_passed_on_stops_delivering(engine: Engine, clock: ManualClock) -> None:
+    """A delivery that outlasts the lease lets another daemon take the channel; the first stops at once."""
+    eng = queue_notices(engine, clock, 3)
+    got: list[str] = []
+
+    def slow(message: OutboxMessage) -> None:
+        got.append(message.key)
+        clock.advance(timedelta(seconds=61))  # longer than the 60 s lease: daemon B takes over meanwhile
+        with eng.runtime.store.transaction() as tx:
+            assert tx.acquire_channel("mail", "daemon-b", clock.now(), clock.now() + timedelta(seconds=60))
+
+    report = dispatch(eng.runtime, Channel("mail", slow), holder="daemon-a")
+    assert (report.delivered, got) == (1, ["kntc-mail-1"])
+    assert [m.status for m in list_messages(eng.runtime)] == ["sent", "pending", "pending"]

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine import ConflictError, Engine, NotAllowedError, NotFound, ValidationError
+from engine import ConditionError, ConflictError, Engine, KntcError, NotAllowedError, NotFound, ValidationError
+from engine.loader import parse_definition
 from engine.testing import ManualClock, memory_engine
 
 ROOT = Path(__file__).resolve().parents[2]
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+COUNTING = """
+name: counting
+label: "Đếm"
+initial: open
+states:
+  open: {label: "Mở"}
+  done: {label: "Xong", final: true}
+fields:
+  count: {type: int}
+transitions:
+  - {event: close, from: open, to: done, roles: [clerk]}
+deadlines:
+  reply:
+    starts_on: [opened]
+    stops_on: [close]
+    budget: {amount: 10, unit: working}
+    variants:
+      - {when: "fields.count > 3", budget: {amount: 20, unit: working}}
+    legal_basis: "thử"
+"""
 
 
 @pytest.fixture
@@ -78,6 +101,10 @@ class TestBadInput:
         ({"fields": {"remote_area": "yes"}}, "fields.remote_area"),
         ({"fields": {"remote": True}}, "fields.remote"),
         ({"fields": {"instance": 3}}, "fields.instance"),
+        ({"petitioners": []}, "petitioners"),  # a complaint names its complainant (min_petitioners: 1)
+        ({"petitioners": [], "workflow": "denunciation"}, "petitioners"),
+        # before the calendar's first year (2015): a KntcError naming the field, not a bare ValueError
+        ({"received_at": datetime(2014, 12, 30, 9, tzinfo=TZ)}, "received_at"),
     ])
     def test_open_case_names_the_field(self, eng: Engine, clock: ManualClock, overrides: dict[str, Any],
                                        field: str) -> None:
@@ -115,3 +142,22 @@ class TestBadInput:
         case = _open(eng, clock)
         with pytest.raises(ValidationError, match="actor"):
             eng.fire(case.id, "accept", actor=" ", role="inspector")
+
+
+def test_a_petition_may_come_without_a_named_petitioner(eng: Engine, clock: ManualClock) -> None:
+    """Only complaints and denunciations declare a minimum: an anonymous petition still opens."""
+    assert _open(eng, clock, workflow="petition", petitioners=[]).petitioner_count == 0
+
+
+def test_a_condition_that_cannot_be_evaluated_names_workflow_deadline_and_expression(clock: ManualClock) -> None:
+    """A variant reading a field left empty fails at open_case as a ConditionError that names it; nothing opens."""
+    eng = memory_engine(clock, {"counting": parse_definition(COUNTING)})
+    with pytest.raises(ConditionError) as err:
+        eng.open_case("counting", received_at=clock.now(), petitioners=[], respondent="R", subject="S")
+    assert isinstance(err.value, KntcError)
+    assert str(err.value).startswith("workflow 'counting', deadline 'reply': condition 'fields.count > 3' "
+                                     "could not be evaluated")
+    assert eng.events() == []
+    case = eng.open_case("counting", received_at=clock.now(), petitioners=[], respondent="R", subject="S",
+                         fields={"count": 5})
+    assert case.deadlines["reply"].amount == 20

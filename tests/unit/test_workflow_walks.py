@@ -169,7 +169,7 @@ class TestDenunciationWalks:
         assert (walk.fields["complex"], walk.fields["especially_complex"]) == (True, False)
         walk.run(("extend", "head_of_unit", REASON))
         assert walk.fields["especially_complex"]
-        assert walk.refused("extend", "director", **REASON) == "guard"
+        assert walk.refused("extend", "director", **REASON) == "bound"  # LTC Điều 30: the count, before the guard
         assert walk.refused("extend", "inspector", **REASON) == "role"
         assert walk.state == "verifying"
 

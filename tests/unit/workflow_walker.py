@@ -1,25 +1,33 @@
 """A walker over the shipped workflows: fires events the way the engine does, without a store.
 
-It checks candidates, role, payload, CEL guard, ``@previous`` and ``set`` exactly as
-``Engine.fire`` does, so that the definitions can be tested on their own.
+It calls the engine's own pure ``decide`` (candidates, role, payload, CEL guard, ``@previous``,
+``set``, the deadline ledgers) on a case kept in memory, so that the definitions are tested on
+their own, with no store, by the code that runs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine.commands import decide
+from engine.deadlines import DeadlineKeeper
 from engine.definitions import PREVIOUS
+from engine.errors import NotAllowedError
 from engine.loader import load_directory
 from engine.machines import CompiledWorkflow
+from engine.model import CaseRecord, DeadlineLedger
+from engine.testing import default_calendar
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 ROLES = {"clerk", "inspector", "head_of_unit", "director", "system"}
 CASE_EVENTS = {"accept", "reject", "transfer", "suspend", "resume", "withdraw"}
+AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội: every walk happens at this moment
 
 
 @cache
@@ -45,47 +53,46 @@ class Refused(Exception):
 
 
 class Walk:
-    """A case reduced to what a transition reads and writes: state, previous state, fields."""
+    """A case in memory, moved by the engine's own :func:`engine.commands.decide` (no store)."""
 
     def __init__(self, name: str, *, channel: str = "post", petitioner_count: int = 1,
                  **fields: Any) -> None:
         self.w = wf(name)
-        self.state: str = self.w.definition.initial
-        self.previous: str | None = None
-        self.channel, self.petitioner_count = channel, petitioner_count
-        self.fields = self.w.validate_fields(fields)
-        self.trail = [self.state]
+        self.keeper = DeadlineKeeper(self.w, default_calendar())
+        self.record = CaseRecord(
+            id="walk", kind=self.w.name, definition_hash=self.w.content_hash, state=self.w.definition.initial,
+            previous_state=None, version=1, received_at=AT, opened_at=AT, updated_at=AT, channel=channel,
+            subject="walk", respondent="walk", content="", petitioner_count=petitioner_count,
+            fields=self.w.validate_fields(fields))
+        self.ledgers: list[DeadlineLedger] = []
+        self.trail = [self.record.state]
+
+    @property
+    def state(self) -> str:
+        return self.record.state
+
+    @property
+    def previous(self) -> str | None:
+        return self.record.previous_state
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return self.record.fields
 
     def context(self, role: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The names a guard or condition may read."""
-        return {"fields": self.fields, "payload": dict(payload), "role": role,
-                "case": {"state": self.state, "channel": self.channel,
-                         "petitioner_count": self.petitioner_count, "kind": self.w.name}}
+        return self.record.context(dict(payload), role)
 
     def fire(self, event: str, role: str, **payload: Any) -> Walk:
-        """Take the first candidate whose role, payload and guard pass, or raise."""
-        candidates = self.w.candidates(event, self.state, self.previous)
-        if not candidates:
-            raise Refused("state", event, self.state)
-        candidates = [c for c in candidates if role in c.spec.roles]
-        if not candidates:
-            raise Refused("role", event, self.state)
-        for c in candidates:
-            data = c.validate_payload(payload)
-            if c.guard is not None and not c.guard.evaluate(self.context(role, data)):
-                continue
-            target = self.previous if c.spec.to == PREVIOUS else c.spec.to
-            assert target is not None
-            updates = {
-                key: data[value.removeprefix("$payload.")]
-                if isinstance(value, str) and value.startswith("$payload.") else value
-                for key, value in c.spec.set.items()
-            }
-            self.fields = self.w.validate_fields({**self.fields, **updates})
-            self.previous, self.state = self.state, target
-            self.trail.append(target)
-            return self
-        raise Refused("guard", event, self.state)
+        """Fire ``event`` as ``role`` the way the engine does, or raise :class:`Refused`."""
+        try:
+            outcome = decide(self.w, self.keeper, self.record, self.ledgers, event, actor="walker", role=role,
+                             payload=payload, now=AT)
+        except NotAllowedError as exc:
+            raise Refused("state" if exc.why == "event" else exc.why, event, self.record.state) from None
+        self.ledgers = outcome.ledgers
+        self.trail.append(self.record.state)
+        return self
 
     def run(self, *steps: tuple[Any, ...]) -> Walk:
         """Fire ``(event, role[, payload])`` steps in order."""
