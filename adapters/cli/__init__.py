@@ -2,7 +2,7 @@
 
 One module per command group: :mod:`~adapters.cli.definitions` (validate, graph),
 :mod:`~adapters.cli.cases` (case open|fire|show|history, events), :mod:`~adapters.cli.operations`
-(db upgrade, audit verify, daemon, demo); what they share is in :mod:`~adapters.cli.common`.
+(db upgrade, audit verify, daemon, demo), :mod:`~adapters.cli.outbox` (outbox, outbox retry); what they share is in :mod:`~adapters.cli.common`.
 A user's mistake prints one line to stderr and exits non-zero, without a traceback. ``--config``
 is accepted before or after the command.
 """
@@ -14,13 +14,14 @@ from collections.abc import Sequence
 
 import typer
 
-from adapters.cli import cases, definitions, operations
+from adapters.cli import cases, definitions, operations, outbox
 from adapters.cli.common import app, parse_now
 from engine.errors import KntcError
 
 __all__ = ["app", "hoist_config", "main", "parse_now"]
 
-_COMMAND_MODULES = (cases, definitions, operations)  # importing them registers their commands
+_COMMAND_MODULES = (cases, definitions, operations, outbox)  # importing them registers their commands
+app.add_typer(outbox.outbox_app, name="outbox")
 
 
 def hoist_config(argv: Sequence[str]) -> list[str]:
