@@ -2,9 +2,9 @@
 
 One module per command group: :mod:`~adapters.cli.definitions` (validate, graph),
 :mod:`~adapters.cli.cases` (case open|fire|show|history, events), :mod:`~adapters.cli.operations`
-(db upgrade, audit verify, daemon, demo), :mod:`~adapters.cli.outbox` (outbox, outbox retry); what they share is in :mod:`~adapters.cli.common`.
-A user's mistake prints one line to stderr and exits non-zero, without a traceback. ``--config``
-is accepted before or after the command.
+(db upgrade, audit verify, daemon, demo), :mod:`~adapters.cli.outbox` (outbox, outbox retry);
+what they share is in :mod:`~adapters.cli.common`. A user's mistake prints one line to stderr and
+exits non-zero, without a traceback. ``--config`` is accepted before or after the command.
 """
 
 from __future__ import annotations
