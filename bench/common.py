@@ -332,8 +332,8 @@ def record_statements(kntc: Any) -> list[Op]:
     from sqlalchemy import event
 
     log: list[Op] = []
-    sql_engine = kntc.store.engine
-    close = getattr(kntc.store, "close", None)
+    sql_engine = kntc.runtime.store.engine
+    close = getattr(kntc.runtime.store, "close", None)
     if close is not None:
         close()  # no connection opened before the recording may serve after it
     else:
@@ -343,7 +343,7 @@ def record_statements(kntc: Any) -> list[Op]:
     def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         return _RecordingConnection(dialect.loaded_dbapi.connect(*cargs, **cparams), log)
 
-    with kntc.store.reader():
+    with kntc.runtime.store.reader():
         pass  # connect now: the connection's set-up statements are not part of a transition
     log.clear()
     return log

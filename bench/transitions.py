@@ -104,7 +104,7 @@ def _run_backend(ctx: Context, backend: Backend, settings: dict[str, str] | None
     base = backend.new(f"{prefix}_base", settings=settings)
     opener = build_engine(base)
     ids = [open_sample_case(opener, received_at=START - timedelta(days=i % 20, hours=i % 7)).id for i in range(n)]
-    opener.store.engine.dispose()
+    opener.runtime.store.engine.dispose()
     dbs = {label: backend.clone(base, f"{prefix}_{label}") for label in ("kntc", "trace", "seq", "raw2")}
 
     # the statement trace: kntc's DBAPI calls for every transition, recorded on the "trace" copy
@@ -119,7 +119,7 @@ def _run_backend(ctx: Context, backend: Backend, settings: dict[str, str] | None
             per_case.append(list(log))
             log.clear()
         trace.append(per_case)
-    tracer.store.engine.dispose()
+    tracer.runtime.store.engine.dispose()
 
     kntc = build_engine(dbs["kntc"])
     naive = NaivePeer(backend, kntc.workflow("complaint"), ids, actor=ACTOR, label=f"{prefix}_naive",
@@ -177,7 +177,7 @@ def _run_backend(ctx: Context, backend: Backend, settings: dict[str, str] | None
         ctx.table.note(f"transitions/{b}: kntc's DBAPI calls per transition (recorded, replayed by 'raw driver, "
                        f"kntc's statements')", _describe_trace(trace))
     progress(f"transitions/{b}: " + ", ".join(f"{k} {v:,.0f} tr/s" for k, v in rate.items()))
-    kntc.store.engine.dispose()
+    kntc.runtime.store.engine.dispose()
 
 
 def _fire_all(kntc: Any, ids: list[str], r: int) -> None:

@@ -18,8 +18,11 @@ connection to psycopg's pipeline mode. From there:
 - **One-statement events.** A single feed event bumps the counter and inserts its row in one
   statement whose result is never read, so it costs no round trip either.
 
-The tick does not enter pipeline mode (it reads its cases without ``for_update``): there every
-statement is answered at once. The feed counter row is a deliberate global lock: every writer's
+- **Tick batches.** A batch of due timers claimed with ``claim_due`` switches to pipeline mode
+  too, and its claims, ledger updates and feed events are held back and sent together
+  (:mod:`adapters.sql.postgres_batch`), checked before the commit.
+
+The feed counter row is a deliberate global lock: every writer's
 commit serialises on it, which keeps ``seq`` in commit order (``docs/design-notes.md``).
 """
 
@@ -27,11 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
 
 import adapters.sql.rows as rows
+from adapters.sql.postgres_batch import TickBatch
 from adapters.sql.transaction import Prepared, SqlTransaction
 from engine.errors import ConflictError
 from engine.model import CaseRecord, DeadlineLedger, NewEvent
@@ -81,6 +86,9 @@ class PostgresTransaction(SqlTransaction):
         self._prefetched: tuple[str, list[Any]] | None = None
         # (cursor of a pipelined update_case, case id, expected version), checked by _finish
         self._version_checks: list[tuple[Any, str, int]] = []
+        # a tick batch's writes, held back and sent together (None outside a tick batch)
+        self._batch: TickBatch | None = None
+        self._flushing = False
 
     # life cycle ---------------------------------------------------------------------------
     def _begin(self, write: bool) -> None:
@@ -97,16 +105,26 @@ class PostgresTransaction(SqlTransaction):
         """Before the commit: wait for pipelined writes and check the versions they were guarded by."""
         if self._pipeline is None:
             return
+        if self._batch is not None:
+            self._flush()
         self._pipeline.sync()
         for cursor, case_id, expected in self._version_checks:
             if cursor.rowcount != 1:
                 actual = self._run("get_case_one", {"case_id": case_id}).fetchone()
                 raise ConflictError(case_id, expected, actual[rows.CASE_VERSION] if actual else -1)
             cursor.close()
+        if self._batch is not None:
+            self._batch.check()
+
+    def _enter_pipeline(self) -> None:
+        if self._pipeline is None:
+            self._pipeline_cm = self.cur.connection.pipeline()
+            self._pipeline = self._pipeline_cm.__enter__()
 
     def _end_pipeline(self) -> None:
         """Leave pipeline mode (after the commit or the rollback)."""
         manager, self._pipeline_cm, self._pipeline, self._version_checks = self._pipeline_cm, None, None, []
+        self._batch = None
         if manager is not None:
             with suppress(Exception):
                 manager.__exit__(None, None, None)
@@ -120,9 +138,7 @@ class PostgresTransaction(SqlTransaction):
         """
         if not for_update:
             return super().get_case(case_id)
-        if self._pipeline is None:
-            self._pipeline_cm = self.cur.connection.pipeline()
-            self._pipeline = self._pipeline_cm.__enter__()
+        self._enter_pipeline()
         deadlines = self.cur.connection.cursor()
         stmt = self.compiled["get_deadlines_all"]
         self._run("get_case_locked_one", {"case_id": case_id})
@@ -139,6 +155,35 @@ class PostgresTransaction(SqlTransaction):
             self._pipeline.sync()
         return int(cur.rowcount)
 
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
+        """Claim due timers; from here this batch's writes are held back (see the module docstring)."""
+        claimed = super().claim_due(now, limit)
+        if claimed and self._pipeline is None:
+            self._enter_pipeline()
+            self._batch = TickBatch()
+        return claimed
+
+    def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
+        """In a tick batch: held back, True; ``_finish`` raises if the key was taken after all."""
+        if self._batch is None:
+            return super().mark_fired(case_id, deadline, cycle, rung, at)
+        self._batch.claim(self, case_id, deadline, cycle, rung, at)
+        return True
+
+    def _run(self, name: str, values: Mapping[str, Any] | None = None) -> Any:
+        """Any other statement first sends what a tick batch holds back (so a read sees it)."""
+        if self._batch is not None and not self._flushing and self._batch.pending:
+            self._flush()
+        return super()._run(name, values)
+
+    def _flush(self) -> None:
+        assert self._batch is not None
+        self._flushing = True
+        try:
+            self._batch.flush(self)
+        finally:
+            self._flushing = False
+
     def get_deadlines(self, case_id: str) -> list[DeadlineLedger]:
         """The prefetched deadlines if they are this case's (one use), else a query."""
         prefetched, self._prefetched = self._prefetched, None
@@ -148,6 +193,10 @@ class PostgresTransaction(SqlTransaction):
 
     def save_deadlines(self, inserted: Sequence[DeadlineLedger], updated: Sequence[DeadlineLedger]) -> None:
         self._prefetched = None  # the rows read with the lock may no longer be the stored ones
+        if self._batch is not None and not inserted:
+            for ledger in updated:
+                self._batch.ledger(self, ledger)
+            return
         super().save_deadlines(inserted, updated)
 
     def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
@@ -165,6 +214,10 @@ class PostgresTransaction(SqlTransaction):
     def append_events(self, events: Sequence[NewEvent]) -> None:
         """Seqs come from the counter row, whose lock (held to commit) keeps them in commit order."""
         if not events:
+            return
+        if self._batch is not None:
+            for e in events:
+                self._batch.event(self, e)
             return
         new = [rows.event_row(self.c, e) for e in events]
         if len(new) == 1:  # no result is read, so inside a pipeline this costs no round trip

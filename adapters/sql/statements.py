@@ -12,10 +12,26 @@ or ``_all``; the others are read for their row count at most.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, String, bindparam, insert, null, or_, select, tuple_, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    String,
+    Table,
+    bindparam,
+    column,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ClauseElement
@@ -123,6 +139,28 @@ _INSERT_ONE_EVENT = insert(t.events).from_select(
     select(_BUMP.c.last_seq, bindparam("type", type_=String), bindparam("case_id", type_=String),
            bindparam("at", type_=DateTime(timezone=True)), bindparam("data", type_=JSONB)),
 ).returning(t.events.c.seq)
+def _unnest(table: Table, columns: Sequence[str]) -> Any:
+    """``unnest(:a_col1, :a_col2, ...) AS u(col1, col2, ...)``: one array parameter per column, side by side."""
+    arrays = [bindparam(f"a_{name}", type_=postgresql.ARRAY(
+        postgresql.JSONB() if isinstance(table.c[name].type, JSON) else table.c[name].type)) for name in columns]
+    return func.unnest(*arrays).table_valued(*(column(name) for name in columns)).render_derived(name="u")
+
+
+# PostgreSQL, a tick batch (``postgres_batch.py``): many rows in one statement each, arrays unnested
+_FIRED = ("case_id", "deadline", "cycle", "rung", "fired_at")
+_fired_u = _unnest(t.fired_rungs, _FIRED)
+# every claimed rung at once; the row count says how many keys were free
+_MARK_FIRED_MANY = postgresql.insert(t.fired_rungs).from_select(
+    list(_FIRED), select(*(_fired_u.c[name] for name in _FIRED))).on_conflict_do_nothing()
+_ledgers_u = _unnest(t.deadlines, DEADLINE_COLUMNS)
+# every ledger the batch moved, in one statement (found by primary key)
+_UPDATE_DEADLINES_MANY = (update(t.deadlines)
+                          .where(t.deadlines.c.case_id == _ledgers_u.c.case_id, t.deadlines.c.name == _ledgers_u.c.name)
+                          .values({name: _ledgers_u.c[name] for name in DEADLINE_COLUMNS
+                                   if name not in ("case_id", "name")}))
+_events_u = _unnest(t.events, EVENT_COLUMNS)
+_INSERT_EVENTS_MANY = insert(t.events).from_select(list(EVENT_COLUMNS),
+                                                   select(*(_events_u.c[name] for name in EVENT_COLUMNS)))
 # bench/tick.py EXPLAINs the claim under its former names
 _ALIASES = {"due": "claim_due_all", "due_locked": "claim_due_locked_all"}
 
@@ -188,12 +226,21 @@ class Compiled:
         return values if self.named else tuple(values[n] for n in self.names)
 
 
+_ARRAY_PARAM = re.compile(r"%\((a_\w+)\)s")
+
+
 def compile_statements(engine: Engine) -> dict[str, Compiled]:
     """Every statement compiled for ``engine``'s dialect, by name."""
     dialect = engine.dialect.name
     statements = {**STATEMENTS, **_upserts(dialect)}
     if dialect == "postgresql":
         statements["insert_one_event"] = _INSERT_ONE_EVENT
+        statements["mark_fired_many"] = _MARK_FIRED_MANY
+        statements["insert_events_many"] = _INSERT_EVENTS_MANY
+        statements["update_deadlines_many"] = _UPDATE_DEADLINES_MANY
     compiled = {name: Compiled(stmt, engine) for name, stmt in statements.items()}
     compiled.update({alias: compiled[name] for alias, name in _ALIASES.items()})
+    for name in ("mark_fired_many", "insert_events_many", "update_deadlines_many"):
+        if name in compiled:  # arrays go in binary (psycopg's %(x)b): a text array escapes every element
+            compiled[name].sql = _ARRAY_PARAM.sub(r"%(\1)b", compiled[name].sql)
     return compiled
