@@ -274,3 +274,17 @@ def test_a_daemon_whose_lease_passed_on_stops_delivering(engine: Engine, clock: 
     report = dispatch(eng.runtime, Channel("mail", slow), holder="daemon-a")
     assert (report.delivered, got) == (1, ["kntc-mail-1"])
     assert [m.status for m in list_messages(eng.runtime)] == ["sent", "pending", "pending"]
+
+
+def test_a_rung_already_claimed_is_not_fired_again_even_if_its_ledger_lags(engine: Engine, clock: ManualClock) -> None:
+    """A claim found taken (a ledger behind the fired-rungs table) fires nothing; the other rungs of the tick fire."""
+    lagging, other = open_complaint(engine, clock), open_complaint(engine, clock)
+    with engine.runtime.store.transaction() as tx:  # the 50% warning of `lagging` was claimed, its ledger not moved
+        assert tx.mark_fired(lagging, "acceptance", 0, 500, clock.now())
+    clock.set(datetime(2026, 3, 11, 8, 0, tzinfo=TZ))  # past the 50% warning (10/03 00:00), before 80%
+    report = engine.tick()
+    assert (report.fired, report.failed) == (1, 0)
+    assert rungs_of(engine, lagging) == [] and rungs_of(engine, other) == [500]
+    clock.set(datetime(2026, 3, 13, 8, 0, tzinfo=TZ))  # past the 80% warning (13/03 00:00)
+    assert engine.tick().fired == 2
+    assert rungs_of(engine, lagging) == [800] and rungs_of(engine, other) == [500, 800]
