@@ -60,7 +60,8 @@ SEQUENCE: list[tuple[str, str]] = [
     ("hold_dialogue", "inspector"), ("draft_decision", "inspector"), ("decide", "head_of_unit"),
 ]
 ACTOR = "cb01"
-TARGET_RAW = {"SQLite": 0.10, "PostgreSQL": 0.25}
+#: issue 8: the pipeline must not cost the hot path (SQLite stays >= 0.13x and aims at 0.2x; PostgreSQL >= 0.3x)
+TARGET_RAW = {"SQLite": 0.13, "PostgreSQL": 0.30}
 #: DESIGN.md §9 sets the naive-peer target on SQLite. On PostgreSQL both sides wait for the same
 #: commit flush C, so kntc / naive <= (C + naive's own cost) / C: ~1.7x at most with this VM's
 #: 2-4 ms flush whatever kntc does; the row is printed for information.
@@ -122,7 +123,7 @@ def _run_backend(ctx: Context, backend: Backend, settings: dict[str, str] | None
     tracer.runtime.store.engine.dispose()
 
     kntc = build_engine(dbs["kntc"])
-    naive = NaivePeer(backend, kntc.workflow("complaint"), ids, actor=ACTOR, label=f"{prefix}_naive",
+    naive = NaivePeer(backend, kntc.runtime.workflow("complaint"), ids, actor=ACTOR, label=f"{prefix}_naive",
                       settings=settings)
     seq_conn = dbs["seq"].connect()
     raw2 = RawTwoStatements(backend, dbs["raw2"])
