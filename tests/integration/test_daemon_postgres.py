@@ -39,7 +39,8 @@ from engine.testing import ManualClock
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-KNTC = ROOT / ".venv" / "bin" / "kntc"
+_SCRIPT = Path(sys.executable).with_name("kntc")  # the interpreter's own console script, else the module
+KNTC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "adapters.cli"]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
 NOW = datetime(2026, 4, 14, 12, 0, tzinfo=TZ)
@@ -211,7 +212,7 @@ def test_four_concurrent_daemons_fire_every_due_rung_exactly_once(
     go = tmp_path / "go"
     ready = [tmp_path / f"ready-{i}" for i in range(2)]
     scripts = [daemon(pg_url, batch=5, ready=r, go=go) for r in ready]
-    command = [str(KNTC), "--config", str(config), "daemon", "--once", "--now", NOW.isoformat()]
+    command = [*KNTC, "--config", str(config), "daemon", "--once", "--now", NOW.isoformat()]
     clis = [subprocess.Popen(command, cwd=ROOT, env=child_env(pg_url), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
     try:
