@@ -112,7 +112,8 @@ class _MemoryTransaction:
         self.d.jobs[(kind, subject, slot)] = JobState(None, attempts, error, next_try_at)
 
     def failed_jobs(self, limit: int) -> list[tuple[str, str, str, JobState]]:
-        return [(*key, replace(job)) for key, job in sorted(self.d.jobs.items()) if job.attempts][:limit]
+        return [(*key, replace(job)) for key, job in sorted(self.d.jobs.items())
+                if job.attempts and job.done_at is None][:limit]
 
     def failing_deadlines(self, limit: int) -> list[DeadlineLedger]:
         return [replace(d) for d in self.d.deadlines.values() if d.attempts][:limit]

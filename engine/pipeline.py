@@ -72,6 +72,8 @@ def react(rt: Runtime, tx: Transaction, events: Sequence[NewEvent], case: CaseRe
                 raise ReactionError(f"reactions went deeper than {MAX_DEPTH} levels ({path}): a rule probably "
                                     f"triggers itself; nothing was written")
             subject = case if case is not None and case.id == event.case_id else None
+            if subject is None and event.case_id is not None:  # an emitted event of another (or this) case
+                subject = tx.get_case(event.case_id)
             try:
                 effects = list(reactor(Reaction(event=event, case=subject, tx=tx, now=now, depth=depth)))
             except KntcError:

@@ -288,3 +288,21 @@ def test_a_rung_already_claimed_is_not_fired_again_even_if_its_ledger_lags(engin
     clock.set(datetime(2026, 3, 13, 8, 0, tzinfo=TZ))  # past the 80% warning (13/03 00:00)
     assert engine.tick().fired == 2
     assert rungs_of(engine, lagging) == [800] and rungs_of(engine, other) == [500, 800]
+
+
+def test_a_job_that_failed_once_then_ran_is_no_longer_listed(engine: Engine, clock: ManualClock) -> None:
+    """A slot that raised and then succeeded on its retry runs once and leaves no failure behind."""
+    runs: list[str] = []
+
+    def flaky(job: JobRun) -> Iterable[Effect]:
+        runs.append(job.slot.slot)
+        if len(runs) == 1:
+            raise ConnectionError("report store down")
+        return ()
+
+    eng = variant(engine, jobs=[Daily("daily_report", flaky, first_day=date(2026, 3, 2))])
+    clock.set(datetime(2026, 3, 2, 7, 30, tzinfo=TZ))
+    assert eng.tick().failed == 1
+    clock.advance(timedelta(minutes=1))
+    assert (eng.tick().jobs, eng.tick().jobs) == (1, 0)
+    assert runs == ["2026-03-02", "2026-03-02"] and failures(eng.runtime) == []
