@@ -137,13 +137,17 @@ class Settings(_Model):
         return (Path(self.base_dir) / self.workflows_dir).resolve()
 
     def build_calendar(self) -> BusinessCalendar:
-        """The business calendar of this configuration."""
+        """The business calendar of this configuration, its holiday table from the cache when there."""
+        from adapters.cache import holiday_table  # the holidays package only when the cache misses
         cal = self.calendar
+        # a bad year range gets no table: the calendar itself then says what is wrong
+        valid = 1 <= cal.first_year <= cal.last_year <= 9998
         try:
             return BusinessCalendar(
                 timezone=self.timezone, first_year=cal.first_year, last_year=cal.last_year,
                 days_off=[DayOverride(d.date, d.reason) for d in cal.days_off],
-                working_days=[DayOverride(d.date, d.reason) for d in cal.working_days])
+                working_days=[DayOverride(d.date, d.reason) for d in cal.working_days],
+                holidays=holiday_table(cal.first_year, cal.last_year) if valid else None)
         except CalendarError as exc:
             raise ConfigError(f"{self.base_dir}/config.yaml: calendar: {exc}") from None
 

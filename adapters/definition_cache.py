@@ -2,7 +2,7 @@
 
 Parsing the workflow YAML with ruamel's line-aware parser is most of what a CLI command used to
 cost. Once a file has loaded cleanly, its validated definition is written as JSON (never pickle)
-to ``$KNTC_CACHE_DIR`` (default: ``$XDG_CACHE_HOME/kntc/definitions`` or
+to the cache folder (``adapters/cache.py``: ``$KNTC_CACHE_DIR``, default
 ``~/.cache/kntc/definitions``) under a key made of the file's text and the source of kntc's
 definition modules, so an edited file, or an upgraded kntc, is parsed again. A cached definition
 is read back with :meth:`WorkflowDefinition.model_validate_json` and compiled; a cache that is
@@ -13,33 +13,22 @@ process a compiled workflow is also kept in memory (compiled workflows are immut
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError as PydanticValidationError
 
+from adapters.cache import CACHE_ENV, cache_dir, read_text, write_text
 from engine.definitions import WorkflowDefinition
 from engine.errors import DefinitionError
 from engine.machines import CompiledWorkflow, compile_workflow
 
 __all__ = ["CACHE_ENV", "cache_dir", "load_directory", "load_file", "load_files", "load_located", "workflow_paths"]
 
-CACHE_ENV = "KNTC_CACHE_DIR"
 #: The engine modules whose source decides how a file becomes a definition (part of every key).
 _KEYED_MODULES = ("definitions.py", "loader.py", "machines.py", "expressions.py")
 _MEMORY: dict[str, CompiledWorkflow] = {}
-
-
-def cache_dir() -> Path:
-    """Where cached definitions live: ``$KNTC_CACHE_DIR``, else the user's cache folder."""
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or Path.home() / ".cache"
-    return Path(base) / "kntc" / "definitions"
 
 
 @cache
@@ -112,10 +101,12 @@ def load_directory(directory: str | Path) -> dict[str, CompiledWorkflow]:
 
 
 def _read_cached(key: str) -> CompiledWorkflow | None:
+    body = read_text(f"{key}.json")
+    if body is None:
+        return None
     try:
-        body = (cache_dir() / f"{key}.json").read_text(encoding="utf-8")
         return compile_workflow(WorkflowDefinition.model_validate_json(body))
-    except (OSError, UnicodeDecodeError, PydanticValidationError, ValueError):
+    except (PydanticValidationError, ValueError):
         return None
 
 
@@ -124,15 +115,6 @@ def _write_cached(key: str, definition: WorkflowDefinition) -> None:
     try:  # only a definition that reads back as itself is worth caching
         if WorkflowDefinition.model_validate_json(body).content_hash() != definition.content_hash():
             return
-        folder = cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(body)
-            os.replace(tmp, folder / f"{key}.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except (OSError, PydanticValidationError, ValueError):
+    except (PydanticValidationError, ValueError):
         return
+    write_text(f"{key}.json", body)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import KntcError
 
-__all__ = ["BusinessCalendar", "CalendarError", "DayOverride", "Unit"]
+__all__ = ["BusinessCalendar", "CalendarError", "DayOverride", "Unit", "load_holidays"]
 
 Unit = Literal["calendar", "working"]
 Pause = tuple[date, date | None]
@@ -69,8 +69,12 @@ class DayOverride:
     reason: str
 
 
-def _load_holidays(first_year: int, last_year: int) -> dict[date, str]:
-    """Vietnamese public holidays (Vietnamese names) for the given years."""
+def load_holidays(first_year: int, last_year: int) -> dict[date, str]:
+    """Vietnamese public holidays (Vietnamese names) for the given years, sorted by day.
+
+    What :class:`BusinessCalendar` computes when it is given no ``holidays`` table; an adapter may
+    compute it once and keep it (``adapters/cache.py``), as it takes ~0.17 s for 31 years.
+    """
     import holidays  # lazy: keep module import free of work
 
     table = holidays.country_holidays("VN", years=range(first_year, last_year + 1), language="vi")
@@ -94,6 +98,17 @@ def _check_overrides(name: str, entries: Sequence[DayOverride], lo: date, hi: da
     return out
 
 
+def _check_holidays(table: Mapping[date, str], lo: date, hi: date) -> dict[date, str]:
+    """A given holiday table, checked (dates in range, names as text) and sorted by day."""
+    for day, name in table.items():
+        if type(day) is not date or not isinstance(name, str):
+            raise CalendarError(f"holidays: entry {day!r}: {name!r} is not a date with a name")
+        if not lo <= day <= hi:
+            raise CalendarError(f"holidays: {day.isoformat()} is outside the calendar range "
+                                f"{lo.isoformat()}..{hi.isoformat()}")
+    return dict(sorted(table.items()))
+
+
 class BusinessCalendar:
     """Vietnamese public-administration working calendar with deadline counting."""
 
@@ -105,8 +120,15 @@ class BusinessCalendar:
         working_days: Sequence[DayOverride] = (),
         first_year: int = 2015,
         last_year: int = 2045,
+        holidays: Mapping[date, str] | None = None,
     ) -> None:
-        """Build the calendar; raises ``CalendarError`` on invalid configuration."""
+        """Build the calendar; raises ``CalendarError`` on invalid configuration.
+
+        ``holidays`` is the public-holiday table ``{day: name}`` for ``first_year..last_year``, as
+        :func:`load_holidays` returns it; None (the default) computes it here. It exists so that an
+        adapter can keep the table between processes instead of recomputing it for every command:
+        the calendar, and its ``fingerprint``, are the same whichever way the table came.
+        """
         try:
             self.timezone: ZoneInfo = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -122,7 +144,8 @@ class BusinessCalendar:
         both = sorted(self._days_off.keys() & self._working.keys())
         if both:
             raise CalendarError(f"{both[0].isoformat()} is in both days_off and working_days")
-        self._holidays = _load_holidays(first_year, last_year)
+        self._holidays = (load_holidays(first_year, last_year) if holidays is None
+                          else _check_holidays(holidays, self._lo, self._hi))
 
         self._lo_ord = self._lo.toordinal()
         size = self._hi.toordinal() - self._lo_ord + 1
