@@ -11,6 +11,7 @@ the timers were last projected.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +20,11 @@ from adapters.clock import SystemClock
 from adapters.config import Settings, load_settings, role_problems
 from adapters.definition_cache import load_located, workflow_paths
 from engine.errors import ConfigError, StorageError
+from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
 from engine.maintenance import sync_calendar
 from engine.ports import Clock
+from engine.reactors import Reactor
 from engine.service import Engine
 
 if TYPE_CHECKING:
@@ -33,8 +36,13 @@ __all__ = ["build", "build_store", "load_workflows"]
 
 
 def build(config: str | Path | Settings | None = "config.yaml", database_url: str | None = None,
-          clock: Clock | None = None, *, auto_migrate: bool | None = None) -> Engine:
+          clock: Clock | None = None, *, auto_migrate: bool | None = None,
+          reactors: Mapping[str, Sequence[Reactor]] | None = None, jobs: Iterable[ScheduledJob] = ()) -> Engine:
     """Build an Engine from ``config``: a path, a Settings, or None / ``"default"`` for the shipped one.
+
+    ``reactors`` (event type -> functions) run in the transaction of each event they react to;
+    ``jobs`` are scheduled jobs the daemon runs once per slot (see :mod:`engine.reactors`,
+    :mod:`engine.jobs`).
 
     The shipped configuration works from an installed wheel: its workflows are package data and
     its SQLite file ``kntc.db`` lies in the current folder (``database_url`` or
@@ -46,7 +54,7 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     store = build_store(settings, database_url,
                         auto_migrate=settings.auto_migrate if auto_migrate is None else auto_migrate)
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
-                    tick_batch=settings.escalation.batch_size)
+                    tick_batch=settings.escalation.batch_size, reactors=reactors, jobs=jobs)
     sync_calendar(engine.runtime)
     return engine
 

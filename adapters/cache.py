@@ -1,9 +1,8 @@
 """kntc's on-disk cache: JSON files a CLI command reads instead of recomputing (DESIGN.md §2b).
 
-Three things are cached, each a JSON file (never pickle) under a key that changes whenever what
-produced it could: compiled workflow definitions (``definition_cache.py``), the holiday table of
-the business calendar (:func:`holiday_table` here), and the SQL statements compiled for SQLite
-(``sql/statements.py``). They live in ``$KNTC_CACHE_DIR`` (default:
+Two things are cached, each a JSON file (never pickle) under a key that changes whenever what
+produced it could: compiled workflow definitions (``definition_cache.py``) and the holiday table
+of the business calendar (:func:`holiday_table` here). They live in ``$KNTC_CACHE_DIR`` (default:
 ``$XDG_CACHE_HOME/kntc/definitions`` or ``~/.cache/kntc/definitions``; the folder kept its first
 user's name), each kind under its own file-name prefix.
 

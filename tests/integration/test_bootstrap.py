@@ -183,3 +183,23 @@ def test_refusals_change_nothing_on_sqlite(tmp_path: Path) -> None:
     with pytest.raises(NotAllowedError, match="state 'intake_check'"):
         eng.fire(case.id, "decide", actor="cb01", role="director")
     assert (eng.get(case.id), len(eng.history(case.id)), len(eng.events())) == before
+
+
+def test_the_readme_reactor_example_runs(tmp_path: Path) -> None:
+    """README's reactor example, given a crowded complaint, raises its priority and queues its notice."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"### Reacting inside the transaction: reactors\n.*?```python\n(.*?)```", readme, re.S)
+    assert example is not None
+    use = """
+from datetime import datetime
+from zoneinfo import ZoneInfo
+case = eng.open_case("complaint", received_at=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")),
+                     petitioners=[{"name": f"Người {i}"} for i in range(6)], respondent="UBND xã", subject="Đất")
+from engine.outbox import list_messages
+print(case.priority, [e.type for e in eng.events()], [m.kind for m in list_messages(eng.runtime)])
+"""
+    env = {**os.environ, "KNTC_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}"}
+    done = subprocess.run([sys.executable, "-c", example.group(1) + use], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "urgent ['case.opened', 'hotspot.detected'] ['crowded_case']"
