@@ -8,17 +8,20 @@ ones and its SQLite file ``kntc.db`` lies in the current folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapters.cache import read_json, write_json
 from engine.calendar import BusinessCalendar, CalendarError, DayOverride
 from engine.errors import ConfigError, DefinitionError
-from engine.loader import locate, read_yaml, validate_located
+from engine.loader import locate, plain, read_yaml, validate_located
 from engine.machines import CompiledWorkflow
 from engine.testing import shipped_path
 
@@ -166,6 +169,13 @@ def find_config(path: str | Path | None) -> str | Path:
                       "or run from the project folder")
 
 
+@cache
+def _cache_salt() -> bytes:
+    """Part of a cached config's key: the models that validated it (a new kntc validates it afresh)."""
+    return b"kntc-config-cache-1" + Path(__file__).read_bytes()
+
+
+
 def load_settings(path: str | Path | None) -> Settings:
     """Read ``path`` (``None`` or ``"default"``: the shipped config); errors name file:line and the key."""
     if path is None or str(path) == DEFAULT_CONFIG:
@@ -179,6 +189,14 @@ def load_settings(path: str | Path | None) -> Settings:
         raise ConfigError(f"{path}: no such configuration file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read ({exc})") from None
+    base_dir = str(path.resolve().parent)
+    key = f"config-{hashlib.sha256(_cache_salt() + text.encode('utf-8')).hexdigest()}.json"
+    cached = read_json(key)
+    if isinstance(cached, dict):  # this very text validated before: skip the line-aware YAML parse
+        try:
+            return Settings.model_validate({**cached, "base_dir": base_dir})
+        except ValueError:
+            pass  # a stale or tampered entry: read the file as if there were none
     try:
         document = read_yaml(text, source=str(path), what="config.yaml")
         for loc in NOT_IMPLEMENTED:
@@ -187,10 +205,12 @@ def load_settings(path: str | Path | None) -> Settings:
                 node = node.get(part) if hasattr(node, "get") else None
             if node:
                 raise locate(document, loc, f"{'.'.join(loc)}: {_LATER}", str(path))
-        document["base_dir"] = str(path.resolve().parent)
-        return validate_located(Settings, document, source=str(path))
+        document["base_dir"] = base_dir
+        settings = validate_located(Settings, document, source=str(path))
     except DefinitionError as exc:
         raise ConfigError(str(exc)) from None
+    write_json(key, plain({k: v for k, v in document.items() if k != "base_dir"}))
+    return settings
 
 
 def role_problems(settings: Settings, workflows: Mapping[str, CompiledWorkflow],

@@ -50,12 +50,24 @@ class ExpressionProblem(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CompiledTransition:
-    """A transition with its guard compiled and its payload validator built."""
+    """A transition with its guard compiled; its payload validator is built on first use.
+
+    Built lazily because a CLI command compiles every workflow and fires at most one event:
+    building ~70 pydantic models up front cost more than the rest of compiling.
+    """
 
     spec: TransitionSpec
     index: int
     guard: Expression | None
-    payload_model: type[BaseModel]
+    model_name: str
+    _payload_model: list[type[BaseModel]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def payload_model(self) -> type[BaseModel]:
+        """The pydantic model of the payload (built once)."""
+        if not self._payload_model:
+            self._payload_model.append(_model(self.model_name, self.spec.payload))
+        return self._payload_model[0]
 
     def validate_payload(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Return the payload with declared fields typed; raise ValidationError naming the field."""
@@ -120,7 +132,7 @@ def compile_workflow(defn: WorkflowDefinition, *, check_types: bool = False) -> 
     table: dict[tuple[str, str, str], list[CompiledTransition]] = {}
     for index, spec in enumerate(defn.transitions):
         compiled = CompiledTransition(spec=spec, index=index, guard=expressions.get(("transitions", index, "guard")),
-                                      payload_model=_model(f"{defn.name}_{spec.event}_payload", spec.payload))
+                                      model_name=f"{defn.name}_{spec.event}_payload")
         for source, dest in _edges(defn, spec):
             if not table.get((spec.event, source, dest)):
                 machine.add_transition(spec.event, source, dest)
