@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,8 +29,6 @@ from engine.reactors import Reactor
 from engine.service import Engine
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine as SqlEngine
-
     from adapters.sql.store import SqlStore
 
 __all__ = ["build", "build_store", "load_workflows"]
@@ -70,25 +69,39 @@ def load_workflows(settings: Settings) -> dict[str, CompiledWorkflow]:
 
 
 def build_store(settings: Settings, database_url: str | None = None, *, auto_migrate: bool = True) -> SqlStore:
-    """Connect to the configured database, migrating it first when ``auto_migrate`` and not current."""
-    from adapters.sql.store import SqlStore, make_sql_engine
+    """Connect to the configured database, migrating it first when ``auto_migrate`` and not current.
+
+    A SQLite file's revision is read with the stdlib ``sqlite3``: SQLAlchemy and Alembic are
+    imported only when there is a schema to create or migrate (or for PostgreSQL).
+    """
+    from adapters.sql.store import SqlStore
     url = settings.resolved_database_url(database_url)
+    store: SqlStore | None = None
     try:
-        sql_engine = make_sql_engine(url)
-        at = _stored_revision(sql_engine)
+        store = SqlStore(url)
+        at = store.schema_revision()
         if at != shipped_head():
             if auto_migrate:
                 from adapters.sql.migrate import upgrade  # Alembic only when there is something to do
-                upgrade(sql_engine)
+                upgrade(store.engine)
             else:
                 raise ConfigError(f"database schema is not current (at {at}, need {shipped_head()}): "
                                   "run `kntc db upgrade`")
     except ConfigError:
+        _close_quietly(store)
         raise
     except Exception as exc:
+        _close_quietly(store)
         message = str(getattr(exc, "orig", exc)).strip().splitlines()
         raise StorageError(f"cannot open database {_redact(url)}: {message[0] if message else exc}") from exc
-    return SqlStore(sql_engine)
+    return store
+
+
+def _close_quietly(store: SqlStore | None) -> None:
+    """Release what a store that failed to open holds (its own failure is the one reported)."""
+    if store is not None:
+        with suppress(Exception):
+            store.close()
 
 
 @cache
@@ -107,19 +120,6 @@ def shipped_head() -> str:
         from adapters.sql.migrate import head_revision
         return head_revision()
     return heads[0]
-
-
-def _stored_revision(sql_engine: SqlEngine) -> str | None:
-    """The schema revision recorded in the database (None: no schema yet), in one cheap read."""
-    from sqlalchemy.exc import DBAPIError
-    try:
-        with sql_engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
-    except DBAPIError as exc:
-        if "alembic_version" in str(exc):  # a new database: no table yet
-            return None
-        raise
-    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def _redact(url: str) -> str:

@@ -1,8 +1,9 @@
 """kntc's on-disk cache: JSON files a CLI command reads instead of recomputing (DESIGN.md §2b).
 
-Two things are cached, each a JSON file (never pickle) under a key that changes whenever what
-produced it could: compiled workflow definitions (``definition_cache.py``) and the holiday table
-of the business calendar (:func:`holiday_table` here). They live in ``$KNTC_CACHE_DIR`` (default:
+Three things are cached, each a JSON file (never pickle) under a key that changes whenever what
+produced it could: compiled workflow definitions (``definition_cache.py``), the holiday table
+of the business calendar (:func:`holiday_table` here) and the store's statements as SQLAlchemy
+compiled them for SQLite (``sql/compiled.py``). They live in ``$KNTC_CACHE_DIR`` (default:
 ``$XDG_CACHE_HOME/kntc/definitions`` or ``~/.cache/kntc/definitions``; the folder kept its first
 user's name), each kind under its own file-name prefix.
 
@@ -20,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CACHE_ENV", "cache_dir", "holiday_table", "read_json", "write_json"]
+__all__ = ["CACHE_ENV", "cache_dir", "holiday_table", "installed_version", "read_json", "write_json"]
 
 CACHE_ENV = "KNTC_CACHE_DIR"
 
@@ -83,7 +84,7 @@ def holiday_table(first_year: int, last_year: int) -> dict[date, str]:
     holiday decree, so its table is computed again. The table does not depend on the time zone.
     """
     from engine.calendar import load_holidays
-    package = _installed_version("holidays")
+    package = installed_version("holidays")
     if package is None:  # nothing to key on
         return load_holidays(first_year, last_year)
     name = f"holidays-vn-vi-{package}-{first_year}-{last_year}.json"
@@ -95,11 +96,12 @@ def holiday_table(first_year: int, last_year: int) -> dict[date, str]:
     return table
 
 
-def _installed_version(distribution: str) -> str | None:
+def installed_version(distribution: str) -> str | None:
     """The installed version of ``distribution``, from its ``*.dist-info`` folder's name beside the package.
 
     ``importlib.metadata.version`` would say the same at ~40 ms (its imports and a scan of every
-    distribution); None when the folder is not found or not unique.
+    distribution), and neither imports the package; None when the folder is not found or not unique
+    (the folder's name may be capitalised, ``SQLAlchemy-2.0.0.dist-info``).
     """
     import importlib.util
     try:
@@ -109,7 +111,8 @@ def _installed_version(distribution: str) -> str | None:
     if spec is None or spec.origin is None:
         return None
     site = Path(spec.origin).resolve().parent.parent
-    found = [p.name for p in site.glob(f"{distribution}-*.dist-info")]
+    prefix = f"{distribution.lower()}-"
+    found = [p.name for p in site.glob("*-*.dist-info") if p.name.lower().startswith(prefix)]
     if len(found) != 1:
         return None
     return found[0][len(distribution) + 1:-len(".dist-info")]

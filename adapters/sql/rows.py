@@ -7,7 +7,8 @@ value, with the cheapest conversion each driver accepts. SQLite keeps moments as
 aware datetimes (``timestamptz``) and ``Jsonb`` as they are.
 
 Rows are tuples in the tables' column order (every ``select`` in ``statements.py`` selects whole
-tables), and parameter dicts are keyed by column name.
+tables; the orders are spelt out in ``columns.py``, so no SQLAlchemy is imported to read a row),
+and parameter dicts are keyed by column name.
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-import adapters.sql.tables as t
+from adapters.sql.columns import (
+    CASE_COLUMNS,
+    CASE_STATE_COLUMNS,
+    DEADLINE_COLUMNS,
+    EVENT_COLUMNS,
+    HISTORY_COLUMNS,
+    OUTBOX_COLUMNS,
+)
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage
 
 __all__ = [
     "CASE_COLUMNS",
+    "CASE_STATE_COLUMNS",
     "CASE_VERSION",
     "DEADLINE_COLUMNS",
     "EVENT_COLUMNS",
@@ -43,14 +52,7 @@ __all__ = [
     "outbox_row",
 ]
 
-CASE_COLUMNS = tuple(c.name for c in t.cases.c)
-DEADLINE_COLUMNS = tuple(c.name for c in t.deadlines.c)
-HISTORY_COLUMNS = tuple(c.name for c in t.history.c)
-EVENT_COLUMNS = tuple(c.name for c in t.events.c)
-OUTBOX_COLUMNS = tuple(c.name for c in t.outbox.c)
 CASE_VERSION = CASE_COLUMNS.index("version")
-# what a transition that changes no field writes (``update_case(..., fields_changed=False)``)
-CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "history_head")
 
 _CASE_MOMENTS = ("received_at", "opened_at", "updated_at")
 _DEADLINE_MOMENTS = ("started_at", "next_fire_at", "due_at", "closed_at")

@@ -5,39 +5,81 @@ which takes the database's single write lock at once: several daemons on one fil
 there, instead of failing at their first write with ``SQLITE_BUSY``. Because commits are thus
 serial, the events' rowid order is commit order and serves as the feed's ``seq`` (PostgreSQL
 needs a counter row for that).
+
+A command opens its connection with the stdlib ``sqlite3`` (:func:`connect`), not through
+SQLAlchemy, whose import cost ≈ 0.2 s of a CLI command; :func:`make_engine` sets up the
+connections SQLAlchemy makes (migrations, tests) with the same :func:`configure`.
 """
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event
+from typing import TYPE_CHECKING, Any
 
 import adapters.sql.rows as rows
 from adapters.sql.transaction import SqlTransaction
 from engine.model import NewEvent
 
-__all__ = ["SqliteTransaction", "ThreadConnections", "make_engine"]
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+__all__ = ["SqliteTransaction", "ThreadConnections", "configure", "connect", "file_path", "make_engine"]
+
+# what the driver is given, by SQLAlchemy (``connect_args``) and by :func:`connect` alike
+_CONNECT_ARGS: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+# ``sqlite:///relative.db``, ``sqlite:////absolute.db`` (optionally ``sqlite+pysqlite``), nothing after
+_FILE_URL = re.compile(r"sqlite(?:\+pysqlite)?:///(?P<path>[^?#%]+)")
+
+
+def file_path(url: str) -> str | None:
+    """The file a plain SQLite URL names, as ``sqlite3.connect`` takes it; None for anything else.
+
+    None (memory databases, query strings, escapes, other drivers) sends the store through a
+    SQLAlchemy engine, which reads every URL form the way SQLAlchemy documents it.
+    """
+    match = _FILE_URL.fullmatch(url)
+    if match is None or match["path"] == ":memory:":
+        return None
+    return match["path"]
+
+
+def configure(conn: Any, *, wal: bool) -> None:
+    """Set up a new DBAPI connection: autocommit (kntc issues BEGIN / COMMIT), WAL, busy timeout."""
+    conn.isolation_level = None  # kntc issues BEGIN IMMEDIATE / COMMIT itself
+    cursor = conn.cursor()
+    if wal:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A stdlib connection to the database file ``path``, set up as SQLAlchemy's are (:func:`make_engine`)."""
+    conn: sqlite3.Connection = sqlite3.connect(path, isolation_level=None, **_CONNECT_ARGS)
+    try:
+        configure(conn, wal=True)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """A SQLAlchemy engine for a SQLite URL: WAL (for files), ``synchronous=NORMAL``, 30 s busy timeout."""
+    from sqlalchemy import create_engine, event
+
     # kntc ends every transaction itself (COMMIT or ROLLBACK), so the pool need not reset on return
-    engine = create_engine(url, echo=echo, pool_reset_on_return=None,
-                           connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, echo=echo, pool_reset_on_return=None, connect_args=dict(_CONNECT_ARGS))
+    wal = ":memory:" not in url and url not in ("sqlite://", "sqlite:///")
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # kntc issues BEGIN IMMEDIATE / COMMIT itself
-        cursor = dbapi_connection.cursor()
-        if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+        configure(dbapi_connection, wal=wal)
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:  # for SQLAlchemy-level transactions (migrations)
@@ -54,8 +96,8 @@ class ThreadConnections:
     thread that ever ran a command, so a server that churns threads should close the store.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, opener: Callable[[], Any]) -> None:
+        self._open = opener  # a new DBAPI connection, the store's to keep
         self._local = threading.local()
         self._held: list[Any] = []
         self._held_lock = threading.Lock()
@@ -64,9 +106,7 @@ class ThreadConnections:
         held = getattr(self._local, "raw", None)
         if held is not None:
             return held
-        raw = self.engine.raw_connection()
-        raw.detach()  # ours now: the pool neither resets nor counts it
-        self._local.raw = raw.dbapi_connection
+        self._local.raw = self._open()
         with self._held_lock:
             self._held.append(self._local.raw)
         return self._local.raw

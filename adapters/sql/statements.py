@@ -2,9 +2,11 @@
 
 One place to read all of kntc's SQL (procrastinate keeps its ``queries.sql`` for the same
 reason). The statements are built at import with ``bindparam`` and compiled once per dialect
-(:class:`Compiled`, :func:`compile_statements`); the transactions then run the compiled text on the
-raw DBAPI cursor, so a command pays the driver's cost only, not SQLAlchemy's execution layer
-(~10x the driver's time per statement here, ``bench/RESULTS.md``).
+(:func:`compile_statements`, into :class:`adapters.sql.compiled.Compiled`); the transactions then
+run the compiled text on the raw DBAPI cursor, so a command pays the driver's cost only, not
+SQLAlchemy's execution layer (~10x the driver's time per statement here, ``bench/RESULTS.md``).
+What SQLite compiled to is also cached on disk (``compiled.py``): a command on a current SQLite
+database does not import this module, nor SQLAlchemy.
 
 Names follow procrastinate: a statement whose rows are read ends in ``_one`` (at most one row)
 or ``_all``; the others are read for their row count at most.
@@ -13,7 +15,7 @@ or ``_all``; the others are read for their row count at most.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -34,11 +36,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 import adapters.sql.tables as t
-from adapters.sql.rows import (
+from adapters.sql.columns import (
     CASE_COLUMNS,
     CASE_STATE_COLUMNS,
     DEADLINE_COLUMNS,
@@ -46,8 +49,9 @@ from adapters.sql.rows import (
     HISTORY_COLUMNS,
     OUTBOX_COLUMNS,
 )
+from adapters.sql.compiled import Compiled
 
-__all__ = ["STATEMENTS", "Compiled", "compile_statements"]
+__all__ = ["STATEMENTS", "Compiled", "compile_one", "compile_statements"]
 
 _case_is = t.cases.c.id == bindparam("case_id")
 # an UPDATE's WHERE parameters are named b_* so they never clash with the SET columns'
@@ -206,39 +210,28 @@ def _upserts(dialect: str) -> dict[str, ClauseElement]:
     }
 
 
-class Compiled:
-    """A statement compiled for one dialect, with its parameter order."""
-
-    __slots__ = ("defaults", "named", "names", "sql")
-
-    def __init__(self, stmt: ClauseElement, engine: Engine) -> None:
-        compiled = cast(SQLCompiler, stmt.compile(dialect=engine.dialect))
-        self.sql = str(compiled)
-        self.named = engine.dialect.paramstyle in ("named", "pyformat")
-        self.names = tuple(compiled.positiontup or ()) if not self.named else ()
-        # literals in the statement (``id == 1``) become parameters with their value as default
-        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
-
-    def params(self, values: Mapping[str, Any]) -> Any:
-        """The driver's parameters (a dict or a tuple, as the dialect's paramstyle wants)."""
-        if self.defaults:
-            values = {**self.defaults, **values}
-        return values if self.named else tuple(values[n] for n in self.names)
+def compile_one(stmt: ClauseElement, dialect: Dialect) -> Compiled:
+    """``stmt`` compiled for ``dialect``, with its parameter order and its literals' values."""
+    compiled = cast(SQLCompiler, stmt.compile(dialect=dialect))
+    named = dialect.paramstyle in ("named", "pyformat")
+    return Compiled(str(compiled), named=named, names=tuple(compiled.positiontup or ()) if not named else (),
+                    # literals in the statement (``id == 1``) become parameters with their value as default
+                    defaults={k: v for k, v in compiled.params.items() if v is not None})
 
 
 _ARRAY_PARAM = re.compile(r"%\((a_\w+)\)s")
 
 
-def compile_statements(engine: Engine) -> dict[str, Compiled]:
-    """Every statement compiled for ``engine``'s dialect, by name."""
-    dialect = engine.dialect.name
-    statements = {**STATEMENTS, **_upserts(dialect)}
-    if dialect == "postgresql":
+def compile_statements(target: Engine | Dialect) -> dict[str, Compiled]:
+    """Every statement compiled for the dialect (of ``target``, an engine or a dialect), by name."""
+    dialect = target.dialect if isinstance(target, Engine) else target
+    statements = {**STATEMENTS, **_upserts(dialect.name)}
+    if dialect.name == "postgresql":
         statements["insert_one_event"] = _INSERT_ONE_EVENT
         statements["mark_fired_many"] = _MARK_FIRED_MANY
         statements["insert_events_many"] = _INSERT_EVENTS_MANY
         statements["update_deadlines_many"] = _UPDATE_DEADLINES_MANY
-    compiled = {name: Compiled(stmt, engine) for name, stmt in statements.items()}
+    compiled = {name: compile_one(stmt, dialect) for name, stmt in statements.items()}
     compiled.update({alias: compiled[name] for alias, name in _ALIASES.items()})
     for name in ("mark_fired_many", "insert_events_many", "update_deadlines_many"):
         if name in compiled:  # arrays go in binary (psycopg's %(x)b): a text array escapes every element

@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import adapters.sql.rows as rows
+from adapters.sql.compiled import Compiled
 from adapters.sql.rows import Codec
-from adapters.sql.statements import Compiled
 from engine.errors import ValidationError
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
 

@@ -1,0 +1,48 @@
+"""Every table's column names in order, as plain tuples (no SQLAlchemy).
+
+``rows.py`` converts rows by position, so it needs the tables' column order, and a CLI command
+on an up-to-date SQLite database must run without importing SQLAlchemy (≈ 0.2 s): these names
+are spelt out here instead of read off ``tables.py``. The models stay the schema's source of
+truth; ``tests/unit/test_statement_cache.py`` checks every tuple against them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CASE_COLUMNS",
+    "CASE_STATE_COLUMNS",
+    "COLUMNS",
+    "DEADLINE_COLUMNS",
+    "EVENT_COLUMNS",
+    "HISTORY_COLUMNS",
+    "OUTBOX_COLUMNS",
+]
+
+CASE_COLUMNS = ("id", "kind", "definition_hash", "state", "previous_state", "version", "received_at", "opened_at",
+                "updated_at", "channel", "subject", "respondent", "content", "petitioner_count", "fields",
+                "history_head", "priority")
+DEADLINE_COLUMNS = ("case_id", "name", "status", "started_at", "start_date", "pauses", "extensions", "extended_by",
+                    "cycle", "fired_through", "next_fire_at", "due_at", "closed_at", "closed_by", "attempts",
+                    "last_error")
+HISTORY_COLUMNS = ("case_id", "seq", "event", "source", "target", "actor", "role", "at", "payload", "hash")
+EVENT_COLUMNS = ("seq", "type", "case_id", "at", "data")
+OUTBOX_COLUMNS = ("id", "channel", "kind", "case_id", "data", "status", "attempts", "last_error", "next_attempt_at",
+                  "created_at", "sent_at", "idempotency_key")
+# what a transition that changes no field writes (``update_case(..., fields_changed=False)``)
+CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "history_head")
+
+#: every table of ``tables.py`` (by its attribute name there) -> its columns, in order
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "cases": CASE_COLUMNS,
+    "deadlines": DEADLINE_COLUMNS,
+    "definitions": ("hash", "name", "body", "stored_at"),
+    "events": EVENT_COLUMNS,
+    "feed_counter": ("id", "last_seq"),
+    "fired_rungs": ("case_id", "deadline", "cycle", "rung", "fired_at"),
+    "history": HISTORY_COLUMNS,
+    "jobs": ("kind", "subject", "slot", "done_at", "attempts", "last_error", "next_try_at"),
+    "meta": ("key", "value"),
+    "outbox": OUTBOX_COLUMNS,
+    "outbox_cursors": ("channel", "last_seq", "held_by", "held_until"),
+    "parties": ("case_id", "idx", "data"),
+}
