@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,13 +117,7 @@ def test_an_unwritable_cache_folder_only_costs_a_compile(tmp_path: Path, setting
     blocker.write_text("", encoding="utf-8")
     monkeypatch.setenv(disk.CACHE_ENV, str(blocker / "cache"))
     store = build_store(settings, f"sqlite:///{tmp_path / 'kntc.db'}")
-    try:
-        with store.transaction() as tx:
-            tx.set_meta("probe", "1")
-        with store.reader() as tx:
-            assert tx.get_meta("probe") == "1"
-    finally:
-        store.close()
+    assert_writes_and_reads(store)
 
 
 def test_no_sqlalchemy_version_means_no_cache(db_url: str, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,13 +158,7 @@ def test_only_plain_file_urls_skip_sqlalchemy(url: str, path: str | None) -> Non
 def test_a_memory_database_still_works(settings: Settings, cache_dir: Path) -> None:
     """``sqlite://`` is opened by SQLAlchemy (its pool keeps one connection per thread), migrated and used."""
     store = build_store(settings, "sqlite://")
-    try:
-        with store.transaction() as tx:
-            tx.set_meta("probe", "1")
-        with store.reader() as tx:
-            assert tx.get_meta("probe") == "1"
-    finally:
-        store.close()
+    assert_writes_and_reads(store)
 
 
 def test_a_file_that_cannot_be_opened_is_a_storage_error(tmp_path: Path, settings: Settings) -> None:
@@ -219,3 +208,14 @@ def test_a_command_on_a_current_sqlite_file_does_not_import_sqlalchemy(db_url: s
     runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                            check=True).stdout.split() for _ in range(2)]
     assert runs == [["0", "True", "False"], ["0", "False", "False"]]
+
+
+def assert_writes_and_reads(store: Any) -> None:
+    """A write then a read through ``store`` round-trips; the store is closed afterwards."""
+    try:
+        with store.transaction() as tx:
+            tx.set_meta("probe", "1")
+        with store.reader() as tx:
+            assert tx.get_meta("probe") == "1"
+    finally:
+        store.close()
