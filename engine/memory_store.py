@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ValidationError
+from engine.grouping import Candidate, GroupMember, HotSpotRecord
 from engine.model import (
     CaseRecord,
     DeadlineLedger,
@@ -42,6 +43,10 @@ class _Data:
     definitions: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     cursors: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, datetime] = field(default_factory=dict)
+    case_groups: dict[str, str] = field(default_factory=dict)
+    bands: dict[str, set[str]] = field(default_factory=dict)  # band key -> case ids: the index
+    hot_spots: dict[str, HotSpotRecord] = field(default_factory=dict)
 
 
 class _MemoryTransaction:
@@ -182,6 +187,57 @@ class _MemoryTransaction:
 
     def set_meta(self, key: str, value: str) -> None:
         self.d.meta[key] = value
+
+    def create_group(self, group_id: str, at: datetime) -> None:
+        if group_id in self.d.groups:
+            raise ValidationError("group_id", f"{group_id} exists already")
+        self.d.groups[group_id] = at
+
+    def group_candidates(self, bands: Sequence[str], limit: int) -> list[Candidate]:
+        counts: dict[str, int] = {}
+        for band in bands:
+            for case_id in self.d.bands.get(band, ()):
+                counts[case_id] = counts.get(case_id, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return [Candidate(case_id, self.d.case_groups[case_id], n) for case_id, n in ranked]
+
+    def save_grouping(self, case_id: str, group_id: str, respondent_key: str, received_at: datetime,
+                      bands: Sequence[str]) -> None:
+        if case_id in self.d.case_groups:
+            raise ValidationError("case_id", f"{case_id} is grouped already")
+        self.d.case_groups[case_id] = group_id
+        for band in bands:
+            self.d.bands.setdefault(band, set()).add(case_id)
+
+    def case_group(self, case_id: str) -> str | None:
+        return self.d.case_groups.get(case_id)
+
+    def group_members(self, group_id: str) -> list[GroupMember]:
+        found = [self.d.cases[cid] for cid, gid in self.d.case_groups.items() if gid == group_id]
+        return [GroupMember(c.id, c.received_at, c.petitioner_count, c.state, c.kind, c.channel)
+                for c in sorted(found, key=lambda c: (c.received_at, c.id))]
+
+    def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
+        for case_id in case_ids:
+            if case_id in self.d.case_groups:
+                self.d.case_groups[case_id] = group_id
+
+    def group_hot_spots(self, group_id: str) -> list[HotSpotRecord]:
+        return sorted((_copy_spot(h) for h in self.d.hot_spots.values() if h.group_id == group_id),
+                      key=lambda h: h.type)
+
+    def save_hot_spot(self, spot: HotSpotRecord, *, new: bool) -> None:
+        if new and spot.id in self.d.hot_spots:
+            raise ValidationError("hot_spot", f"{spot.id} exists already")
+        self.d.hot_spots[spot.id] = _copy_spot(spot)
+
+    def hot_spots(self, *, open_only: bool = True) -> list[HotSpotRecord]:
+        return sorted((_copy_spot(h) for h in self.d.hot_spots.values() if h.is_open or not open_only),
+                      key=lambda h: (h.detected_at, h.id))
+
+
+def _copy_spot(spot: HotSpotRecord) -> HotSpotRecord:
+    return replace(spot, case_ids=list(spot.case_ids), reasons=copy.deepcopy(spot.reasons))
 
 
 class MemoryStore:

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from engine.grouping import Candidate, GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
 
 __all__ = ["Clock", "Store", "Transaction"]
@@ -180,6 +181,48 @@ class Transaction(Protocol):
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a key/value setting."""
+        ...
+
+    # content groups and hot spots (DESIGN.md §6; :mod:`engine.groups`) ----------------------
+    def create_group(self, group_id: str, at: datetime) -> None:
+        """Create an empty content group (ids are never reused)."""
+        ...
+
+    def group_candidates(self, bands: Sequence[str], limit: int) -> list[Candidate]:
+        """Grouped cases sharing at least one of ``bands`` (exactly :data:`engine.grouping.BANDS` keys).
+
+        Found through the band keys' index, never by a scan; at most ``limit``, most shared bands
+        first, then by case id.
+        """
+        ...
+
+    def save_grouping(self, case_id: str, group_id: str, respondent_key: str, received_at: datetime,
+                      bands: Sequence[str]) -> None:
+        """Place a case, not grouped yet, in ``group_id`` and store its band keys."""
+        ...
+
+    def case_group(self, case_id: str) -> str | None:
+        """The group of a case (None: not grouped)."""
+        ...
+
+    def group_members(self, group_id: str) -> list[GroupMember]:
+        """The cases of a group, by receipt moment then id (empty for an unknown group)."""
+        ...
+
+    def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
+        """Move grouped cases to ``group_id`` (an officer's split or merge); their bands stay theirs."""
+        ...
+
+    def group_hot_spots(self, group_id: str) -> list[HotSpotRecord]:
+        """Every hot spot of a group, open or closed, by type."""
+        ...
+
+    def save_hot_spot(self, spot: HotSpotRecord, *, new: bool) -> None:
+        """Insert a hot spot (``new``) or update its case ids, reasons, update time and open flag."""
+        ...
+
+    def hot_spots(self, *, open_only: bool = True) -> list[HotSpotRecord]:
+        """Hot spots (only the open ones unless ``open_only`` is False), by detection moment then id."""
         ...
 
 

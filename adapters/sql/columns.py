@@ -10,11 +10,13 @@ from __future__ import annotations
 
 __all__ = [
     "CASE_COLUMNS",
+    "CASE_GROUP_COLUMNS",
     "CASE_STATE_COLUMNS",
     "COLUMNS",
     "DEADLINE_COLUMNS",
     "EVENT_COLUMNS",
     "HISTORY_COLUMNS",
+    "HOT_SPOT_COLUMNS",
     "OUTBOX_COLUMNS",
 ]
 
@@ -28,18 +30,24 @@ HISTORY_COLUMNS = ("case_id", "seq", "event", "source", "target", "actor", "role
 EVENT_COLUMNS = ("seq", "type", "case_id", "at", "data")
 OUTBOX_COLUMNS = ("id", "channel", "kind", "case_id", "data", "status", "attempts", "last_error", "next_attempt_at",
                   "created_at", "sent_at", "idempotency_key")
+CASE_GROUP_COLUMNS = ("case_id", "group_id", "respondent_key", "received_at")
+HOT_SPOT_COLUMNS = ("id", "type", "group_id", "case_ids", "reasons", "detected_at", "updated_at", "is_open")
 # what a transition that changes no field writes (``update_case(..., fields_changed=False)``)
 CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "history_head")
 
 #: every table of ``tables.py`` (by its attribute name there) -> its columns, in order
 COLUMNS: dict[str, tuple[str, ...]] = {
+    "case_groups": CASE_GROUP_COLUMNS,
     "cases": CASE_COLUMNS,
     "deadlines": DEADLINE_COLUMNS,
     "definitions": ("hash", "name", "body", "stored_at"),
     "events": EVENT_COLUMNS,
     "feed_counter": ("id", "last_seq"),
     "fired_rungs": ("case_id", "deadline", "cycle", "rung", "fired_at"),
+    "group_bands": ("band", "case_id"),
+    "groups": ("id", "created_at"),
     "history": HISTORY_COLUMNS,
+    "hot_spots": HOT_SPOT_COLUMNS,
     "jobs": ("kind", "subject", "slot", "done_at", "attempts", "last_error", "next_try_at"),
     "meta": ("key", "value"),
     "outbox": OUTBOX_COLUMNS,

@@ -20,21 +20,26 @@ from typing import Any
 
 from adapters.sql.columns import (
     CASE_COLUMNS,
+    CASE_GROUP_COLUMNS,
     CASE_STATE_COLUMNS,
     DEADLINE_COLUMNS,
     EVENT_COLUMNS,
     HISTORY_COLUMNS,
+    HOT_SPOT_COLUMNS,
     OUTBOX_COLUMNS,
 )
+from engine.grouping import GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage
 
 __all__ = [
     "CASE_COLUMNS",
+    "CASE_GROUP_COLUMNS",
     "CASE_STATE_COLUMNS",
     "CASE_VERSION",
     "DEADLINE_COLUMNS",
     "EVENT_COLUMNS",
     "HISTORY_COLUMNS",
+    "HOT_SPOT_COLUMNS",
     "OUTBOX_COLUMNS",
     "Codec",
     "case_record",
@@ -45,8 +50,11 @@ __all__ = [
     "due_pair",
     "event",
     "event_row",
+    "group_member",
     "history_entry",
     "history_row",
+    "hot_spot",
+    "hot_spot_row",
     "job_state",
     "outbox_message",
     "outbox_row",
@@ -190,3 +198,25 @@ def outbox_message(c: Codec, row: Sequence[Any]) -> OutboxMessage:
 def job_state(c: Codec, row: Sequence[Any]) -> JobState:
     """``(done_at, attempts, last_error, next_try_at)`` as a JobState."""
     return JobState(done_at=c.dt_out(row[0]), attempts=row[1], last_error=row[2], next_try_at=c.dt_out(row[3]))
+
+
+# content groups and hot spots ------------------------------------------------------------------
+def group_member(c: Codec, row: Sequence[Any]) -> GroupMember:
+    """A ``group_members_all`` row: (id, received_at, petitioner_count, state, kind, channel)."""
+    return GroupMember(case_id=row[0], received_at=c.dt_required(row[1]), petitioner_count=row[2], state=row[3],
+                       kind=row[4], channel=row[5])
+
+
+def hot_spot_row(c: Codec, spot: HotSpotRecord) -> dict[str, Any]:
+    """Every column of a hot spot."""
+    return {"id": spot.id, "type": spot.type, "group_id": spot.group_id, "case_ids": c.json_in(spot.case_ids),
+            "reasons": c.json_in(spot.reasons), "detected_at": c.dt_in(spot.detected_at),
+            "updated_at": c.dt_in(spot.updated_at), "is_open": spot.is_open}
+
+
+def hot_spot(c: Codec, row: Sequence[Any]) -> HotSpotRecord:
+    """A fresh record from a ``kntc_hot_spots`` row."""
+    m = dict(zip(HOT_SPOT_COLUMNS, row, strict=True))
+    return HotSpotRecord(id=m["id"], type=m["type"], group_id=m["group_id"], case_ids=list(c.json_out(m["case_ids"])),
+                         reasons=list(c.json_out(m["reasons"])), detected_at=c.dt_required(m["detected_at"]),
+                         updated_at=c.dt_required(m["updated_at"]), is_open=bool(m["is_open"]))

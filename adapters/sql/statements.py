@@ -43,13 +43,16 @@ from sqlalchemy.sql.compiler import SQLCompiler
 import adapters.sql.tables as t
 from adapters.sql.columns import (
     CASE_COLUMNS,
+    CASE_GROUP_COLUMNS,
     CASE_STATE_COLUMNS,
     DEADLINE_COLUMNS,
     EVENT_COLUMNS,
     HISTORY_COLUMNS,
+    HOT_SPOT_COLUMNS,
     OUTBOX_COLUMNS,
 )
 from adapters.sql.compiled import Compiled
+from engine.grouping import BANDS
 
 __all__ = ["STATEMENTS", "Compiled", "compile_one", "compile_statements"]
 
@@ -63,6 +66,21 @@ _due = (select(t.deadlines, t.cases).join(t.cases, t.cases.c.id == t.deadlines.c
         # a total order: the memory store's, so every backend claims ties alike
         .order_by(t.deadlines.c.next_fire_at, t.deadlines.c.case_id, t.deadlines.c.name)
         .limit(bindparam("limit")))
+
+# content groups: a new letter's candidates are the cases sharing one of its band keys (the
+# primary key's index on band), counted per case, most shared first
+_shared = func.count()
+_candidates = (select(t.group_bands.c.case_id, t.case_groups.c.group_id, _shared)
+               .select_from(t.group_bands)
+               .join(t.case_groups, t.case_groups.c.case_id == t.group_bands.c.case_id)
+               .where(t.group_bands.c.band.in_([bindparam(f"band_{i}") for i in range(BANDS)]))
+               .group_by(t.group_bands.c.case_id, t.case_groups.c.group_id)
+               .order_by(_shared.desc(), t.group_bands.c.case_id).limit(bindparam("limit")))
+_members = (select(t.cases.c.id, t.cases.c.received_at, t.cases.c.petitioner_count, t.cases.c.state, t.cases.c.kind,
+                   t.cases.c.channel)
+            .join(t.case_groups, t.case_groups.c.case_id == t.cases.c.id)
+            .where(t.case_groups.c.group_id == bindparam("group_id"))
+            .order_by(t.cases.c.received_at, t.cases.c.id))
 
 STATEMENTS: dict[str, ClauseElement] = {
     # cases
@@ -129,6 +147,23 @@ STATEMENTS: dict[str, ClauseElement] = {
     .order_by(t.jobs.c.kind, t.jobs.c.subject, t.jobs.c.slot).limit(bindparam("limit")),
     "failing_deadlines_all": select(t.deadlines).where(t.deadlines.c.attempts > 0)
     .order_by(*_deadline_key).limit(bindparam("limit")),
+    # content groups and hot spots
+    "insert_group": insert(t.groups).values(id=bindparam("id"), created_at=bindparam("created_at")),
+    "insert_case_group": insert(t.case_groups).values({c: bindparam(c) for c in CASE_GROUP_COLUMNS}),
+    "insert_band": insert(t.group_bands).values(band=bindparam("band"), case_id=bindparam("case_id")),
+    "group_candidates_all": _candidates,
+    "case_group_one": select(t.case_groups.c.group_id).where(t.case_groups.c.case_id == bindparam("case_id")),
+    "group_members_all": _members,
+    "move_to_group": update(t.case_groups).where(t.case_groups.c.case_id == bindparam("b_case_id"))
+    .values(group_id=bindparam("group_id")),
+    "insert_hot_spot": insert(t.hot_spots).values({c: bindparam(c) for c in HOT_SPOT_COLUMNS}),
+    "update_hot_spot": update(t.hot_spots).where(t.hot_spots.c.id == bindparam("b_id"))
+    .values({c: bindparam(c) for c in ("case_ids", "reasons", "updated_at", "is_open")}),
+    "group_hot_spots_all": select(t.hot_spots).where(t.hot_spots.c.group_id == bindparam("group_id"))
+    .order_by(t.hot_spots.c.type),
+    "open_hot_spots_all": select(t.hot_spots).where(t.hot_spots.c.is_open == bindparam("is_open"))
+    .order_by(t.hot_spots.c.detected_at, t.hot_spots.c.id),
+    "all_hot_spots_all": select(t.hot_spots).order_by(t.hot_spots.c.detected_at, t.hot_spots.c.id),
     # definitions and settings
     "get_definition_one": select(t.definitions.c.body).where(t.definitions.c.hash == bindparam("hash")),
     "get_meta_one": select(t.meta.c.value).where(t.meta.c.key == bindparam("key")),

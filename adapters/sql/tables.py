@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -24,13 +25,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
+    "case_groups",
     "cases",
     "deadlines",
     "definitions",
     "events",
     "feed_counter",
     "fired_rungs",
+    "group_bands",
+    "groups",
     "history",
+    "hot_spots",
     "jobs",
     "meta",
     "metadata",
@@ -195,4 +200,42 @@ outbox_cursors = Table(
     # the channel's lease: the daemon delivering it, and until when (renewed as it delivers)
     Column("held_by", String(128)),
     Column("held_until", Moment),
+)
+
+# Content groups (DESIGN.md §6): a case's group, its LSH band keys (looked up by key, never scanned)
+# and the hot spots found in groups. No names: petitioners stay in kntc_parties.
+groups = Table(
+    "kntc_groups", metadata,
+    Column("id", Id, primary_key=True),
+    Column("created_at", Moment, nullable=False),
+)
+
+case_groups = Table(
+    "kntc_case_groups", metadata,
+    Column("case_id", Id, primary_key=True),
+    Column("group_id", Id, nullable=False),
+    Column("respondent_key", String(200), nullable=False),
+    Column("received_at", Moment, nullable=False),
+    Index("ix_kntc_case_groups_group_id", "group_id"),
+    Index("ix_kntc_case_groups_respondent_key", "respondent_key"),
+)
+
+# the primary key (band, case_id) is the index candidates are found by
+group_bands = Table(
+    "kntc_group_bands", metadata,
+    Column("band", String(40), primary_key=True),
+    Column("case_id", Id, primary_key=True),
+)
+
+hot_spots = Table(
+    "kntc_hot_spots", metadata,
+    Column("id", String(160), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("group_id", Id, nullable=False),
+    Column("case_ids", Json, nullable=False),
+    Column("reasons", Json, nullable=False),
+    Column("detected_at", Moment, nullable=False),
+    Column("updated_at", Moment, nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Index("ix_kntc_hot_spots_group_id", "group_id"),
 )

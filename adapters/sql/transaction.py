@@ -19,6 +19,7 @@ import adapters.sql.rows as rows
 from adapters.sql.compiled import Compiled
 from adapters.sql.rows import Codec
 from engine.errors import ValidationError
+from engine.grouping import BANDS, Candidate, GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
 
 __all__ = ["Prepared", "SqlTransaction"]
@@ -238,3 +239,51 @@ class SqlTransaction(ABC):
 
     def set_meta(self, key: str, value: str) -> None:
         self._run("set_meta", {"key": key, "value": value})
+
+    # content groups and hot spots -----------------------------------------------------------
+    def create_group(self, group_id: str, at: datetime) -> None:
+        self._run("insert_group", {"id": group_id, "created_at": self.c.dt_in(at)})
+
+    def group_candidates(self, bands: Sequence[str], limit: int) -> list[Candidate]:
+        if len(bands) != BANDS:
+            raise ValidationError("bands", f"a signature has {BANDS} band keys, got {len(bands)}")
+        values: dict[str, Any] = {f"band_{i}": band for i, band in enumerate(bands)}
+        values["limit"] = limit
+        return [Candidate(r[0], r[1], int(r[2])) for r in self._run("group_candidates_all", values).fetchall()]
+
+    def save_grouping(self, case_id: str, group_id: str, respondent_key: str, received_at: datetime,
+                      bands: Sequence[str]) -> None:
+        try:
+            self._run("insert_case_group", {"case_id": case_id, "group_id": group_id,
+                                            "respondent_key": respondent_key[:200],
+                                            "received_at": self.c.dt_in(received_at)})
+        except self.dbapi.IntegrityError:
+            raise ValidationError("case_id", f"{case_id} is grouped already") from None
+        self._run_many("insert_band", [{"band": band, "case_id": case_id} for band in dict.fromkeys(bands)])
+
+    def case_group(self, case_id: str) -> str | None:
+        row = self._run("case_group_one", {"case_id": case_id}).fetchone()
+        return row[0] if row else None
+
+    def group_members(self, group_id: str) -> list[GroupMember]:
+        return [rows.group_member(self.c, r) for r in self._run("group_members_all", {"group_id": group_id}).fetchall()]
+
+    def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
+        if case_ids:
+            self._run_many("move_to_group", [{"b_case_id": cid, "group_id": group_id} for cid in case_ids])
+
+    def group_hot_spots(self, group_id: str) -> list[HotSpotRecord]:
+        return [rows.hot_spot(self.c, r) for r in self._run("group_hot_spots_all", {"group_id": group_id}).fetchall()]
+
+    def save_hot_spot(self, spot: HotSpotRecord, *, new: bool) -> None:
+        row = rows.hot_spot_row(self.c, spot)
+        if new:
+            self._run("insert_hot_spot", row)
+            return
+        self._run("update_hot_spot", {"b_id": spot.id, "case_ids": row["case_ids"], "reasons": row["reasons"],
+                                      "updated_at": row["updated_at"], "is_open": row["is_open"]})
+
+    def hot_spots(self, *, open_only: bool = True) -> list[HotSpotRecord]:
+        found = (self._run("open_hot_spots_all", {"is_open": True}) if open_only
+                 else self._run("all_hot_spots_all")).fetchall()
+        return [rows.hot_spot(self.c, r) for r in found]

@@ -1,0 +1,215 @@
+"""Content groups and their hot spots: the reactor that places each new case, officers' split and merge.
+
+:func:`grouping_reactors` gives the reactor a portal (or ``build``) passes to the engine: on
+``case.opened`` it computes the letter's signature (:mod:`engine.grouping`, from subject and
+content), finds candidate cases through their stored band keys (an index lookup), confirms the
+best few with rapidfuzz and a similar respondent, and joins the best confirmed group, or starts
+a new one, all in the transaction that opens the case. It then recomputes the group's hot spots
+(``crowded``, ``early_crowded``): a rule that starts to hold is ``hotspot.detected`` (once per
+group and type), one whose counted cases change is ``hotspot.updated``, one that no longer holds
+(after a split) is closed. Feed data carry ids, counts and rules, never a petitioner's name.
+
+Officers correct the grouping with :func:`split` and :func:`merge`; each is recorded in the
+history of every case it moves (``group.split`` / ``group.merged``, with the reason and the new
+group), through the hash chain like any transition, and announced as ``group.changed``.
+:func:`hot_spots` lists the open hot spots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.errors import ConflictError, NotFound, ValidationError
+from engine.grouping import GroupingPolicy, HotSpotRecord, Signature, confirm, detect, respondent_key, signature
+from engine.model import CaseRecord, HistoryEntry, NewEvent, chain_hash
+from engine.pipeline import react
+from engine.ports import Transaction
+from engine.reactors import Effect, Emit, Reaction, Reactor
+from engine.runtime import Runtime
+
+__all__ = ["HotSpot", "grouping_reactors", "hot_spots", "merge", "place", "split"]
+
+#: how many candidate cases (across groups) the band lookup returns per configured group to confirm
+_ROWS_PER_GROUP = 4
+
+
+@dataclass(frozen=True, slots=True)
+class HotSpot:
+    """An open hot spot (DESIGN.md §10): its id, type, the cases it counts, why, and when it was found."""
+
+    id: str
+    type: str
+    case_ids: tuple[str, ...]
+    reasons: tuple[dict[str, Any], ...]
+    detected_at: datetime
+
+
+def grouping_reactors(policy: GroupingPolicy | None = None) -> dict[str, list[Reactor]]:
+    """The reactors of content groups and group hot spots, for ``Engine(reactors=...)`` / ``build(reactors=...)``."""
+    chosen = policy or GroupingPolicy()
+
+    def group_new_case(reaction: Reaction) -> Iterable[Effect]:
+        case = reaction.case
+        if case is None:
+            return []
+        events = place(reaction.tx, case, reaction.now, chosen)
+        return [Emit(e) for e in events]
+
+    return {"case.opened": [group_new_case]}
+
+
+def _text(case: CaseRecord) -> str:
+    return f"{case.subject}\n{case.content}"
+
+
+def place(tx: Transaction, case: CaseRecord, now: datetime, policy: GroupingPolicy) -> list[NewEvent]:
+    """Put a new case in the group of its best confirmed candidate, or a new group; its hot-spot events."""
+    sig = signature(_text(case))
+    key = respondent_key(case.respondent)
+    group_id = _best_group(tx, case.id, sig, key, policy)
+    if group_id is None:
+        group_id = f"g-{case.id}"
+        tx.create_group(group_id, now)
+    tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands)
+    return refresh(tx, group_id, now, policy, case.id)
+
+
+def _best_group(tx: Transaction, case_id: str, sig: Signature, key: str, policy: GroupingPolicy) -> str | None:
+    if not sig.words:
+        return None
+    best: tuple[float, str] | None = None
+    seen: set[str] = set()
+    for candidate in tx.group_candidates(sig.bands, policy.max_candidates * _ROWS_PER_GROUP):
+        if candidate.group_id in seen or candidate.case_id == case_id:
+            continue  # the group's best-matching case speaks for it
+        seen.add(candidate.group_id)
+        other = tx.get_case(candidate.case_id)
+        if other is not None:
+            score = confirm(sig, key, signature(_text(other)), respondent_key(other.respondent), policy)
+            if score is not None and (best is None or score > best[0]):
+                best = (score, candidate.group_id)
+        if len(seen) >= policy.max_candidates:
+            break
+    return best[1] if best else None
+
+
+def refresh(tx: Transaction, group_id: str, now: datetime, policy: GroupingPolicy,
+            case_id: str | None = None) -> list[NewEvent]:
+    """Recompute a group's hot spots: events for those found, grown or (after a split) closed."""
+    detections = {d.type: d for d in detect(tx.group_members(group_id), policy)}
+    stored = {h.type: h for h in tx.group_hot_spots(group_id)}
+    events = []
+    for kind in sorted(set(detections) | set(stored)):
+        found, spot = detections.get(kind), stored.get(kind)
+        if found is None:
+            if spot is not None and spot.is_open:
+                spot.is_open, spot.updated_at = False, now
+                tx.save_hot_spot(spot, new=False)
+                events.append(_event("hotspot.closed", spot, case_id))
+            continue
+        case_ids, reasons = list(found.case_ids), [dict(r) for r in found.reasons]
+        if spot is None:
+            spot = HotSpotRecord(id=f"{group_id}:{kind}", type=kind, group_id=group_id, case_ids=case_ids,
+                                 reasons=reasons, detected_at=now, updated_at=now)
+            tx.save_hot_spot(spot, new=True)
+            events.append(_event("hotspot.detected", spot, case_id))
+        elif spot.case_ids != case_ids or spot.reasons != reasons or not spot.is_open:
+            spot.case_ids, spot.reasons, spot.updated_at, spot.is_open = case_ids, reasons, now, True
+            tx.save_hot_spot(spot, new=False)
+            events.append(_event("hotspot.updated", spot, case_id))
+    order = {"hotspot.detected": 0, "hotspot.updated": 1, "hotspot.closed": 2}
+    return sorted(events, key=lambda e: (order[e.type], e.data["type"] != "crowded"))
+
+
+def _event(kind: str, spot: HotSpotRecord, case_id: str | None) -> NewEvent:
+    subject = case_id if case_id is not None else (spot.case_ids[0] if spot.case_ids else None)
+    return NewEvent(kind, subject, spot.updated_at, {
+        "type": spot.type, "hot_spot": spot.id, "group": spot.group_id, "case_ids": list(spot.case_ids),
+        "reasons": [dict(r) for r in spot.reasons]})
+
+
+# officers' corrections -----------------------------------------------------------------------
+def split(rt: Runtime, case_id: str, *, actor: str, role: str, reason: str,
+          policy: GroupingPolicy | None = None) -> str:
+    """Take a case out of its group into a new one of its own (audited); the new group's id."""
+    chosen = policy or GroupingPolicy()
+    _check(actor, role, reason)
+    now = rt.now()
+    with rt.store.transaction() as tx:
+        record = rt.load(tx, case_id, for_update=True)
+        old = tx.case_group(record.id)
+        if old is None:
+            raise ValidationError("case_id", f"case {record.id} belongs to no group")
+        if len(tx.group_members(old)) < 2:
+            raise ValidationError("case_id", f"case {record.id} is alone in its group: nothing to split")
+        new = f"g-{record.id}-s{record.version + 1}"
+        tx.create_group(new, now)
+        tx.move_to_group([record.id], new)
+        events = [_audit(tx, record, "group.split", actor, role, now, reason, new, old)]
+        for group in (old, new):
+            events += refresh(tx, group, now, chosen, record.id)
+        _publish(rt, tx, events, now)
+    return new
+
+
+def merge(rt: Runtime, group_a: str, group_b: str, *, actor: str, role: str, reason: str,
+          policy: GroupingPolicy | None = None) -> str:
+    """Move every case of ``group_b`` into ``group_a`` (audited in each moved case); ``group_a``."""
+    chosen = policy or GroupingPolicy()
+    _check(actor, role, reason)
+    if not isinstance(group_a, str) or not isinstance(group_b, str) or group_a == group_b:
+        raise ValidationError("group_b", "must be another group than group_a")
+    now = rt.now()
+    with rt.store.transaction() as tx:
+        moved = [m.case_id for m in tx.group_members(group_b)]
+        if not tx.group_members(group_a):
+            raise NotFound("group", group_a)
+        if not moved:
+            raise NotFound("group", group_b)
+        tx.move_to_group(moved, group_a)
+        events = [_audit(tx, rt.load(tx, cid, for_update=True), "group.merged", actor, role, now, reason, group_a,
+                         group_b) for cid in moved]
+        events += refresh(tx, group_b, now, chosen, moved[0])  # its hot spots close: it has no case left
+        events += refresh(tx, group_a, now, chosen, moved[0])
+        _publish(rt, tx, events, now)
+    return group_a
+
+
+def _check(actor: object, role: object, reason: object) -> None:
+    for name, value in (("actor", actor), ("role", role), ("reason", reason)):
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(name, "must be a non-empty string")
+
+
+def _audit(tx: Transaction, record: CaseRecord, event: str, actor: str, role: str, now: datetime, reason: str,
+           group: str, previous: str) -> NewEvent:
+    """Record the move in the case's history (a new version, chained like any transition)."""
+    expected = record.version
+    record.version, record.updated_at = expected + 1, now
+    draft = HistoryEntry(record.version, event, record.state, record.state, actor, role, now,
+                         {"reason": reason, "group": group}, "")
+    entry = HistoryEntry(draft.seq, event, draft.source, draft.target, actor, role, now, draft.payload,
+                         chain_hash(record.history_head, record.id, draft))
+    record.history_head = entry.hash
+    if not tx.update_case(record, expected, fields_changed=False):
+        raise ConflictError(record.id, expected, expected + 1)
+    tx.append_history(record.id, entry)
+    return NewEvent("group.changed", record.id, now, {"change": event, "group": group, "previous_group": previous,
+                                                      "version": record.version})
+
+
+def _publish(rt: Runtime, tx: Transaction, events: Sequence[NewEvent], now: datetime) -> None:
+    tx.append_events(events)
+    if rt.reactors:
+        react(rt, tx, events, None, now, depth=0)
+
+
+# read side ---------------------------------------------------------------------------------
+def hot_spots(rt: Runtime) -> list[HotSpot]:
+    """The open hot spots, oldest first."""
+    with rt.store.reader() as tx:
+        found = tx.hot_spots(open_only=True)
+    return [HotSpot(h.id, h.type, tuple(h.case_ids), tuple(h.reasons), h.detected_at) for h in found]
