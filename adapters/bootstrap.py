@@ -5,11 +5,14 @@ Nothing happens at import. ``build`` reads the configuration, loads the compiled
 declared, builds the business calendar, connects the store (creating or migrating the schema when
 ``auto_migrate`` is on; a current schema costs one cheap revision read, Alembic is imported only
 to migrate), stores the definitions, and re-projects open deadlines when the calendar changed since
-the timers were last projected.
+the timers were last projected. The configured sensitive periods add their job (``period.phase``,
+:class:`~engine.periods.PhaseChanges`) to the caller's ``jobs`` and their phases' warning rungs
+to the deadline keepers; open deadlines are re-projected when those rungs changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
@@ -23,15 +26,17 @@ from adapters.definition_cache import load_located, workflow_paths
 from engine.errors import ConfigError, StorageError
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
-from engine.maintenance import sync_calendar
+from engine.maintenance import reproject, sync_calendar
+from engine.periods import PhaseChanges
 from engine.ports import Clock
 from engine.reactors import Reactor
+from engine.runtime import Runtime
 from engine.service import Engine
 
 if TYPE_CHECKING:
     from adapters.sql.store import SqlStore
 
-__all__ = ["build", "build_store", "load_workflows"]
+__all__ = ["build", "build_store", "load_workflows", "sync_periods"]
 
 
 def build(config: str | Path | Settings | None = "config.yaml", database_url: str | None = None,
@@ -52,10 +57,31 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     calendar = settings.build_calendar()
     store = build_store(settings, database_url,
                         auto_migrate=settings.auto_migrate if auto_migrate is None else auto_migrate)
+    periods = tuple(settings.periods)
+    own: list[ScheduledJob] = [PhaseChanges(periods)] if periods else []
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
-                    tick_batch=settings.escalation.batch_size, reactors=reactors, jobs=jobs)
+                    tick_batch=settings.escalation.batch_size, reactors=reactors, jobs=[*own, *jobs])
+    engine.runtime.use_periods(periods)  # before anything projects a deadline: the phases' rungs
     sync_calendar(engine.runtime)
+    sync_periods(engine.runtime)
     return engine
+
+
+def sync_periods(rt: Runtime) -> int:
+    """Re-project open deadlines when the periods' warning rungs changed since they were projected.
+
+    Like the calendar's fingerprint: a period added, moved or given other ``extra_warn_at`` in
+    config.yaml re-times the running deadlines once, at the next ``build()``.
+    """
+    fingerprint = hashlib.sha256(repr(rt.warn_windows).encode("utf-8")).hexdigest()
+    with rt.store.reader() as tx:
+        stored = tx.get_meta("periods_fingerprint")
+    if stored == fingerprint:
+        return 0
+    changed = reproject(rt) if stored is not None or rt.warn_windows else 0
+    with rt.store.transaction() as tx:
+        tx.set_meta("periods_fingerprint", fingerprint)
+    return changed
 
 
 def load_workflows(settings: Settings) -> dict[str, CompiledWorkflow]:

@@ -1,6 +1,6 @@
 """``config.yaml``: pydantic models, read with line numbers; relative paths resolve beside the file.
 
-A key kntc does not implement yet (``periods``, ``escalation.rules``, ``channels``) is refused
+A key kntc does not implement yet (``escalation.rules``, ``channels``) is refused
 with its ``file:line:column`` when it is not empty, never silently ignored. ``default`` (see
 :data:`DEFAULT_CONFIG`) names the configuration shipped with kntc: its workflows are the shipped
 ones and its SQLite file ``kntc.db`` lies in the current folder.
@@ -23,6 +23,7 @@ from engine.calendar import BusinessCalendar, CalendarError, DayOverride
 from engine.errors import ConfigError, DefinitionError
 from engine.loader import locate, plain, read_yaml, validate_located
 from engine.machines import CompiledWorkflow
+from engine.periods import Period, check_periods
 from engine.testing import shipped_path
 
 __all__ = ["DEFAULT_CONFIG", "NOT_IMPLEMENTED", "Settings", "find_config", "load_settings", "role_problems"]
@@ -31,7 +32,7 @@ DEFAULT_URL = "sqlite:///kntc.db"
 #: ``--config default`` / ``load_settings("default")``: the configuration shipped with kntc.
 DEFAULT_CONFIG = "default"
 #: Keys read but not implemented in this version: refused when not empty.
-NOT_IMPLEMENTED: tuple[tuple[str, ...], ...] = (("periods",), ("escalation", "rules"), ("channels",))
+NOT_IMPLEMENTED: tuple[tuple[str, ...], ...] = (("escalation", "rules"), ("channels",))
 _LATER = "not implemented yet in this version (see README)"
 
 
@@ -106,13 +107,13 @@ class Settings(_Model):
     auto_migrate: bool = True
     organisation: Organisation = Field(default_factory=Organisation)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
-    periods: list[dict[str, object]] = Field(default_factory=list)
+    periods: list[Period] = Field(default_factory=list)  # sensitive periods (engine/periods.py)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     channels: list[dict[str, object]] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     base_dir: str = Field(default=".", exclude=True)
 
-    _periods_later = field_validator("periods")(_nothing_yet)
+    _periods_unique = field_validator("periods")(check_periods)
     _channels_later = field_validator("channels")(_nothing_yet)
 
     @field_validator("timezone")

@@ -19,6 +19,7 @@ from engine.errors import (
     StorageError,
     ValidationError,
 )
+from engine.groups import HotSpot
 from engine.jobs import Daily, JobRun, JobSlot, ScheduledJob
 from engine.model import Case, Deadline, Event, HistoryEntry, OutboxMessage, TickReport
 from engine.ports import Clock, Store, Transaction
@@ -44,6 +45,7 @@ __all__ = [
     "Event",
     "FireEvent",
     "HistoryEntry",
+    "HotSpot",
     "JobRun",
     "JobSlot",
     "KntcError",

@@ -21,6 +21,11 @@ end of the next working day). The ledger keeps the key of the last rung fired, s
 later (``extra_warn_at``, a period's policy) never re-fires or skips another: it fires if its key
 is above the last one fired. A rung fires once per clock cycle; a ``restart`` pause policy starts
 a new cycle.
+
+A sensitive period's phase adds its rungs as :class:`WarnWindow` values: the fraction's rung
+belongs to a deadline whose counted day for that fraction lies within the phase's days, whenever
+the deadline started (docs/design-notes.md, "Periods"). So the rung set depends on the ledger and
+the configuration only, never on the moment of the projection.
 """
 
 from __future__ import annotations
@@ -39,7 +44,16 @@ from engine.expressions import ExpressionError
 from engine.machines import CompiledWorkflow
 from engine.model import RUNG_DUE, Deadline, DeadlineLedger, NewEvent
 
-__all__ = ["DeadlineChanges", "DeadlineKeeper", "DeadlineViews", "Projection"]
+__all__ = ["DeadlineChanges", "DeadlineKeeper", "DeadlineViews", "Projection", "WarnWindow"]
+
+
+@dataclass(frozen=True, slots=True)
+class WarnWindow:
+    """A warning rung at ``fraction`` for deadlines whose day for it lies in ``first``..``last``."""
+
+    fraction: float
+    first: date
+    last: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +86,25 @@ class DeadlineKeeper:
     """Applies events to the deadline ledgers of one workflow and projects them."""
 
     def __init__(self, workflow: CompiledWorkflow, calendar: BusinessCalendar,
-                 extra_warn_at: tuple[float, ...] = ()) -> None:
+                 extra_warn_at: tuple[float, ...] = (), windows: tuple[WarnWindow, ...] = ()) -> None:
         self.workflow = workflow
         self.calendar = calendar
         self.specs: dict[str, DeadlineSpec] = dict(workflow.definition.deadlines)
         self._warn: dict[str, tuple[tuple[float, ...], tuple[int, ...]]] = {}
+        # per-mille key -> the day ranges a windowed rung applies in (a key always fired has none)
+        self._windows: dict[str, dict[int, tuple[tuple[date, date], ...]]] = {}
         for name, spec in self.specs.items():
             by_key = {round(f * RUNG_DUE): f for f in (*spec.warn_at, *extra_warn_at)}
+            always = set(by_key)
+            ranges: dict[int, tuple[tuple[date, date], ...]] = {}
+            for w in windows:
+                key = round(w.fraction * RUNG_DUE)
+                if key not in always:
+                    by_key.setdefault(key, w.fraction)
+                    ranges[key] = (*ranges.get(key, ()), (w.first, w.last))
             fractions = tuple(by_key[k] for k in sorted(by_key) if 0 < k < RUNG_DUE)
             self._warn[name] = fractions, (*(round(f * RUNG_DUE) for f in fractions), RUNG_DUE)
+            self._windows[name] = ranges
         self._budgets: dict[tuple[Any, ...], tuple[Budget, str]] = {}
         self._moments: dict[tuple[Any, ...], tuple[date | None, tuple[datetime | None, ...]]] = {}
 
@@ -125,21 +149,28 @@ class DeadlineKeeper:
         """Due date, due moment and warning moments of ``state`` under the current calendar."""
         amount, unit, basis = self.budget(spec, state, context)
         fractions, keys = self._warn[state.name]
-        key = (amount, unit, state.start_date, tuple(state.pauses), fractions)
+        windowed = state.name if self._windows[state.name] else None  # windows differ by deadline
+        key = (amount, unit, state.start_date, tuple(state.pauses), fractions, windowed)
         found = self._moments.get(key)
         if found is None:
             if len(self._moments) > 8192:
                 self._moments.clear()
-            found = self._moments[key] = self._moments_of(fractions, state, amount, unit)
+            found = self._moments[key] = self._moments_of(fractions, state, amount, unit,
+                                                          self._windows[state.name])
         return Projection(amount, unit, basis, found[0], found[1], keys)
 
     def _moments_of(self, fractions: tuple[float, ...], state: DeadlineLedger, amount: int,
-                    unit: Literal["calendar", "working"]) -> tuple[date | None, tuple[datetime | None, ...]]:
+                    unit: Literal["calendar", "working"], windows: Mapping[int, tuple[tuple[date, date], ...]],
+                    ) -> tuple[date | None, tuple[datetime | None, ...]]:
+        """The due date and the rungs' moments; a windowed rung whose day lies in no window has none."""
         cal, pauses = self.calendar, state.pauses
         rungs: list[datetime | None] = []
         for fraction in fractions:
             units = max(1, math.floor(fraction * amount))
             day = cal.count_date(state.start_date, units, unit, pauses) if units < amount else None
+            ranges = windows.get(round(fraction * RUNG_DUE))
+            if day is not None and ranges is not None and not any(lo <= day <= hi for lo, hi in ranges):
+                day = None
             rungs.append(cal.end_of_day(day) if day is not None else None)
         due = cal.due_date(state.start_date, amount, unit, pauses)
         rungs.append(cal.end_of_day(due) if due is not None else None)

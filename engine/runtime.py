@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from engine.calendar import BusinessCalendar
-from engine.deadlines import DeadlineKeeper
+from engine.deadlines import DeadlineKeeper, WarnWindow
 from engine.definitions import WorkflowDefinition
 from engine.errors import NotFound, ValidationError
 from engine.inputs import require_aware
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow, compile_workflow
 from engine.model import CaseRecord
+from engine.periods import ActivePhase, Period, check_periods, phases, warn_windows
 from engine.ports import Clock, Store, Transaction
 from engine.reactors import Reactor, Reactors
 
@@ -66,6 +67,8 @@ class Runtime:
         self.retry = retry or Retry()
         self.tick_batch = tick_batch
         self.extra_warn_at = tuple(extra_warn_at)
+        self.warn_windows: tuple[WarnWindow, ...] = ()
+        self.periods: tuple[Period, ...] = ()
         self.new_id = id_factory or (lambda: uuid.uuid4().hex)
         self._by_hash = {w.content_hash: w for w in workflows.values()}
         self._keepers: dict[str, DeadlineKeeper] = {}
@@ -92,11 +95,25 @@ class Runtime:
             self._by_hash[record.definition_hash] = compiled
         return compiled
 
+    def use_periods(self, periods: Iterable[Period]) -> None:
+        """Make sensitive periods known: :meth:`phases` reads them, their phases' rungs reach the keepers.
+
+        Called by ``build()`` before the engine serves anything; the keepers are made afresh with
+        the phases' warning windows (:func:`engine.periods.warn_windows`).
+        """
+        self.periods = tuple(check_periods(tuple(periods)))
+        self.warn_windows = warn_windows(self.periods)
+        self._keepers.clear()
+
+    def phases(self, now: datetime | None = None) -> list[ActivePhase]:
+        """The phases in force at ``now`` (default: the clock's moment)."""
+        return phases(self.periods, self.now() if now is None else require_aware("now", now), self.calendar)
+
     def keeper(self, workflow: CompiledWorkflow) -> DeadlineKeeper:
         """The deadline keeper of a workflow version (cached)."""
         keeper = self._keepers.get(workflow.content_hash)
         if keeper is None:
-            keeper = DeadlineKeeper(workflow, self.calendar, self.extra_warn_at)
+            keeper = DeadlineKeeper(workflow, self.calendar, self.extra_warn_at, self.warn_windows)
             self._keepers[workflow.content_hash] = keeper
         return keeper
 

@@ -18,6 +18,7 @@ from engine.calendar import BusinessCalendar
 from engine.commands import Outcome, allowed_events, decide, decide_open
 from engine.deadlines import DeadlineViews, Projection
 from engine.errors import ConflictError
+from engine.groups import HotSpot, hot_spots
 from engine.inputs import CaseInput, require_aware, require_int, require_text
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
@@ -126,6 +127,11 @@ class Engine:
         tz = self.runtime.calendar.timezone
         with self.runtime.store.reader() as tx:
             return [replace(e, at=e.at.astimezone(tz)) for e in tx.events(after, limit)]
+
+    def hot_spots(self) -> list[HotSpot]:
+        """Open hot spots (crowded, early_crowded, ...): type, case ids, reasons, when detected (local)."""
+        tz = self.runtime.calendar.timezone
+        return [replace(h, detected_at=h.detected_at.astimezone(tz)) for h in hot_spots(self.runtime)]
 
     # -- time and audit -----------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, max_rungs: int = 100_000) -> TickReport:

@@ -107,7 +107,6 @@ def test_relative_paths_resolve_beside_the_config(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("key", "block"), [
-    ("periods", "periods:\n  - {name: bau_cu_2026, election_day: 2026-03-15}\n"),
     ("escalation.rules", "escalation:\n  tick_seconds: 60\n  rules:\n    - {on: deadline.overdue}\n"),
     ("channels", "channels:\n  - {type: webhook, url: 'http://127.0.0.1:9/'}\n"),
 ])

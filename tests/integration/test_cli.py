@@ -408,7 +408,7 @@ def test_validate_checks_config_and_the_roles_workflows_name(tmp_path: Path) -> 
     good, no_director, later = tmp_path / "config.yaml", tmp_path / "config-x.yaml", tmp_path / "config-p.yaml"
     good.write_text(text, encoding="utf-8")
     no_director.write_text(text.replace("    director: Giám đốc Sở\n", ""), encoding="utf-8")
-    later.write_text(text + "periods:\n  - {name: bau_cu_2026}\n", encoding="utf-8")
+    later.write_text(text.replace("periods: []\n", "periods:\n  - {name: bau_cu_2026}\n"), encoding="utf-8")
     ok, roles, periods = run_all(tmp_path / "k.db", ["validate", str(good)], ["validate", str(no_director)],
                                  ["validate", str(later)])
     assert ok.ok().startswith(f"ok config {good}: 5 roles, 3 units")
@@ -417,7 +417,8 @@ def test_validate_checks_config_and_the_roles_workflows_name(tmp_path: Path) -> 
     line, column = line_of(complaint, "director")
     assert f"kntc: error: {WORKFLOWS / 'complaint.yaml'}:{line}:{column}: role 'director' is not declared" in roles.err
     reason = periods.refused()
-    assert reason.startswith(f"{later}:{text.count(chr(10)) + 1}:1: periods: not implemented yet"), reason
+    entry = text[:text.index("periods: []")].count(chr(10)) + 2  # the line of the bad period
+    assert reason.startswith(f"{later}:{entry}:6: periods.0.name: unknown key"), reason
 
 
 def test_config_errors_name_the_file_and_the_key(tmp_path: Path) -> None:
