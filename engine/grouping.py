@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from rapidfuzz import fuzz
-
 from engine.errors import ValidationError
 
 __all__ = [
@@ -244,6 +242,8 @@ def confirm(new: Signature, new_respondent: str, other: Signature, other_respond
     estimated Jaccard similarity of at least ``policy.similarity`` and a confirm score of at least
     ``policy.confirm_ratio``.
     """
+    from rapidfuzz import fuzz  # ≈ 14 ms to import: only where a letter is grouped, not at CLI start
+
     if not new.words or not other.words:
         return None
     if min(new.words, other.words) / max(new.words, other.words) < policy.length_ratio:

@@ -99,6 +99,7 @@ def _best_group(tx: Transaction, case_id: str, sig: Signature, key: str, policy:
 def refresh(tx: Transaction, group_id: str, now: datetime, policy: GroupingPolicy,
             case_id: str | None = None) -> list[NewEvent]:
     """Recompute a group's hot spots: events for those found, grown or (after a split) closed."""
+    tx.lock_group(group_id)
     detections = {d.type: d for d in detect(tx.group_members(group_id), policy)}
     stored = {h.type: h for h in tx.group_hot_spots(group_id)}
     events = []

@@ -212,6 +212,9 @@ class _MemoryTransaction:
     def case_group(self, case_id: str) -> str | None:
         return self.d.case_groups.get(case_id)
 
+    def lock_group(self, group_id: str) -> None:
+        return  # one writer at a time
+
     def group_members(self, group_id: str) -> list[GroupMember]:
         found = [self.d.cases[cid] for cid, gid in self.d.case_groups.items() if gid == group_id]
         return [GroupMember(c.id, c.received_at, c.petitioner_count, c.state, c.kind, c.channel)

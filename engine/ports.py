@@ -205,6 +205,14 @@ class Transaction(Protocol):
         """The group of a case (None: not grouped)."""
         ...
 
+    def lock_group(self, group_id: str) -> None:
+        """Hold the group against other writers until the transaction ends (PostgreSQL ``FOR UPDATE``).
+
+        Two letters joining one group at once then refresh its hot spots one after the other (a
+        hot spot is detected once). SQLite and memory have one writer at a time: nothing to do.
+        """
+        ...
+
     def group_members(self, group_id: str) -> list[GroupMember]:
         """The cases of a group, by receipt moment then id (empty for an unknown group)."""
         ...

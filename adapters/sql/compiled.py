@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,24 @@ def cached_statements(dialect: str, compile_all: Callable[[], dict[str, Compiled
     if found is not None:
         return found
     compiled = compile_all()
+    if _compiled_from_other_sources(dialect, key):
+        return compiled  # the code changed under this process: its statements are not the key's
     entries = {stmt_name: stmt.to_json() for stmt_name, stmt in compiled.items()}
     if all(entry is not None for entry in entries.values()):
         write_json(name, {"statements": entries})
     return compiled
+
+
+def _compiled_from_other_sources(dialect: str, key: str) -> bool:
+    """Whether ``statements.py`` was imported from other sources than the ones ``key`` was read from.
+
+    A process that imported the statements before kntc was upgraded in place (a daemon, a test
+    worker) reads the new sources' key from disk but compiles its old statements: written under
+    that key they would be read by every new process, which would miss its new statements.
+    """
+    module = sys.modules.get("adapters.sql.statements")
+    imported: dict[str, str | None] = getattr(module, "SOURCE_KEYS", {})
+    return imported.get(dialect) != key
 
 
 def _read(value: Any) -> dict[str, Compiled] | None:

@@ -51,10 +51,10 @@ from adapters.sql.columns import (
     HOT_SPOT_COLUMNS,
     OUTBOX_COLUMNS,
 )
-from adapters.sql.compiled import Compiled
+from adapters.sql.compiled import Compiled, cache_key
 from engine.grouping import BANDS
 
-__all__ = ["STATEMENTS", "Compiled", "compile_one", "compile_statements"]
+__all__ = ["SOURCE_KEYS", "STATEMENTS", "Compiled", "compile_one", "compile_statements"]
 
 _case_is = t.cases.c.id == bindparam("case_id")
 # an UPDATE's WHERE parameters are named b_* so they never clash with the SET columns'
@@ -154,6 +154,8 @@ STATEMENTS: dict[str, ClauseElement] = {
     "group_candidates_all": _candidates,
     "case_group_one": select(t.case_groups.c.group_id).where(t.case_groups.c.case_id == bindparam("case_id")),
     "group_members_all": _members,
+    # PostgreSQL: one refresh of a group's hot spots at a time (SQLite renders no FOR UPDATE)
+    "lock_group_one": select(t.groups.c.id).where(t.groups.c.id == bindparam("id")).with_for_update(),
     "move_to_group": update(t.case_groups).where(t.case_groups.c.case_id == bindparam("b_case_id"))
     .values(group_id=bindparam("group_id")),
     "insert_hot_spot": insert(t.hot_spots).values({c: bindparam(c) for c in HOT_SPOT_COLUMNS}),
@@ -272,3 +274,7 @@ def compile_statements(target: Engine | Dialect) -> dict[str, Compiled]:
         if name in compiled:  # arrays go in binary (psycopg's %(x)b): a text array escapes every element
             compiled[name].sql = _ARRAY_PARAM.sub(r"%(\1)b", compiled[name].sql)
     return compiled
+
+
+#: the cache key of the sources this module was imported from (``compiled.py`` writes only under it)
+SOURCE_KEYS: dict[str, str | None] = {"sqlite": cache_key("sqlite")}

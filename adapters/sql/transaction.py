@@ -265,6 +265,9 @@ class SqlTransaction(ABC):
         row = self._run("case_group_one", {"case_id": case_id}).fetchone()
         return row[0] if row else None
 
+    def lock_group(self, group_id: str) -> None:
+        self._run("lock_group_one", {"id": group_id}).fetchone()
+
     def group_members(self, group_id: str) -> list[GroupMember]:
         return [rows.group_member(self.c, r) for r in self._run("group_members_all", {"group_id": group_id}).fetchall()]
 

@@ -140,3 +140,21 @@ def test_no_petitioner_name_reaches_the_feed(eng: Engine, clock: ManualClock) ->
     assert "hotspot.detected" in feed
     for part in (UNIQUE_NAME, normalise(UNIQUE_NAME), "Zyxwv", "zyxwv"):
         assert part not in feed
+
+
+def test_candidates_come_from_the_band_index_not_a_scan(tmp_path: Any, settings: Any, clock: ManualClock) -> None:
+    """On SQLite the candidate query searches the band keys' index; it never scans the band table."""
+    import sqlite3
+
+    from sqlalchemy.dialects import sqlite
+
+    from adapters.bootstrap import build
+    from adapters.sql.statements import compile_statements
+
+    build(settings, database_url=f"sqlite:///{tmp_path / 'k.db'}", clock=clock).close()
+    stmt = compile_statements(sqlite.dialect())["group_candidates_all"]
+    with sqlite3.connect(tmp_path / "k.db") as conn:
+        plan = " | ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {stmt.sql}",
+                                                               stmt.params({**{f"band_{i}": "x" for i in range(16)},
+                                                                            "limit": 5})))
+    assert "SEARCH kntc_group_bands USING" in plan and "(band=?)" in plan and "SCAN kntc_group_bands" not in plan

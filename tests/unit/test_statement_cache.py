@@ -120,6 +120,21 @@ def test_an_unwritable_cache_folder_only_costs_a_compile(tmp_path: Path, setting
     assert_writes_and_reads(store)
 
 
+def test_statements_imported_before_an_upgrade_are_not_cached(db_url: str, cache_dir: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process whose statements were imported from older sources than the key's compiles them but writes nothing."""
+    import adapters.sql.statements as statements
+    for path in _statement_files(cache_dir):
+        path.unlink()
+    monkeypatch.setattr(statements, "SOURCE_KEYS", {"sqlite": "the key of older sources"})
+    store = SqlStore(db_url)
+    try:
+        assert _shape(store.compiled) == _fresh(db_url)
+    finally:
+        store.close()
+    assert _statement_files(cache_dir) == []
+
+
 def test_no_sqlalchemy_version_means_no_cache(db_url: str, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the SQLAlchemy version there is nothing to key on: the statements are compiled, not cached."""
     for path in _statement_files(cache_dir):
