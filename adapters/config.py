@@ -1,6 +1,6 @@
 """``config.yaml``: pydantic models, read with line numbers; relative paths resolve beside the file.
 
-A key kntc does not implement yet (``escalation.rules``, ``channels``) is refused
+A key kntc does not implement yet (``channels``) is refused
 with its ``file:line:column`` when it is not empty, never silently ignored. ``default`` (see
 :data:`DEFAULT_CONFIG`) names the configuration shipped with kntc: its workflows are the shipped
 ones and its SQLite file ``kntc.db`` lies in the current folder.
@@ -19,20 +19,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from adapters.cache import read_json, write_json
+from engine import escalation
 from engine.calendar import BusinessCalendar, CalendarError, DayOverride
 from engine.errors import ConfigError, DefinitionError
+from engine.escalation import Rule, rule_problems
 from engine.loader import locate, plain, read_yaml, validate_located
 from engine.machines import CompiledWorkflow
 from engine.periods import Period, check_periods
 from engine.testing import shipped_path
 
-__all__ = ["DEFAULT_CONFIG", "NOT_IMPLEMENTED", "Settings", "find_config", "load_settings", "role_problems"]
+__all__ = ["DEFAULT_CONFIG", "NOT_IMPLEMENTED", "Settings", "escalation_problems", "find_config", "load_settings",
+           "role_problems"]
 
 DEFAULT_URL = "sqlite:///kntc.db"
 #: ``--config default`` / ``load_settings("default")``: the configuration shipped with kntc.
 DEFAULT_CONFIG = "default"
 #: Keys read but not implemented in this version: refused when not empty.
-NOT_IMPLEMENTED: tuple[tuple[str, ...], ...] = (("escalation", "rules"), ("channels",))
+NOT_IMPLEMENTED: tuple[tuple[str, ...], ...] = (("channels",),)
 _LATER = "not implemented yet in this version (see README)"
 
 
@@ -82,13 +85,11 @@ class CalendarSettings(_Model):
 
 
 class EscalationSettings(_Model):
-    """The daemon's cadence; escalation rules arrive with the hot-spot issue."""
+    """The daemon's cadence and the escalation rules (engine/escalation.py; checked by escalation_problems)."""
 
     tick_seconds: float = Field(default=60, gt=0, le=86_400)
     batch_size: int = Field(default=500, gt=0, le=100_000)
-    rules: list[dict[str, object]] = Field(default_factory=list)
-
-    _rules_later = field_validator("rules")(_nothing_yet)
+    rules: list[Rule] = Field(default_factory=list)
 
 
 class LoggingSettings(_Model):
@@ -173,7 +174,7 @@ def find_config(path: str | Path | None) -> str | Path:
 @cache
 def _cache_salt() -> bytes:
     """Part of a cached config's key: the models that validated it (a new kntc validates it afresh)."""
-    return b"kntc-config-cache-1" + Path(__file__).read_bytes()
+    return b"kntc-config-cache-1" + Path(__file__).read_bytes() + Path(escalation.__file__).read_bytes()
 
 
 
@@ -208,6 +209,9 @@ def load_settings(path: str | Path | None) -> Settings:
                 raise locate(document, loc, f"{'.'.join(loc)}: {_LATER}", str(path))
         document["base_dir"] = base_dir
         settings = validate_located(Settings, document, source=str(path))
+        problems = escalation_problems(settings, document, str(path))
+        if problems:
+            raise problems[0]
     except DefinitionError as exc:
         raise ConfigError(str(exc)) from None
     write_json(key, plain({k: v for k, v in document.items() if k != "base_dir"}))
@@ -242,3 +246,17 @@ def role_problems(settings: Settings, workflows: Mapping[str, CompiledWorkflow],
             problems.append(locate(document, loc, message, source) if document is not None
                             else DefinitionError(message, source=source))
     return problems
+
+
+def escalation_problems(settings: Settings, document: Any, source: str) -> list[DefinitionError]:
+    """What is wrong with ``escalation.rules`` beyond its shape, each at its file:line.
+
+    Unknown event types and roles (vs ``organisation.roles``), conditions that do not compile or
+    read unknown names, a rule that statically loops (see :func:`engine.escalation.rule_problems`).
+    Run when the text is read, not on a cached load (a cached text passed these checks).
+    """
+    rules = settings.escalation.rules
+    if not rules:
+        return []
+    return [locate(document, ("escalation", "rules", *loc), f"escalation.rules.{'.'.join(map(str, loc))}: {message}",
+                   source) for loc, message in rule_problems(rules, settings.organisation.roles)]

@@ -6,6 +6,10 @@ An expression sees four names: ``fields`` (the case's data fields, every declare
 cannot run code. Compiling checks the syntax; :func:`compile_expression` also checks that every
 ``fields.x`` / ``payload.x`` the expression reads is declared, so a typo is a load error, not a
 guard that is silently false at run time.
+
+Escalation rules (:mod:`engine.escalation`) see other names: :func:`compile_rule_condition`
+checks a condition over ``event`` (``type``, ``data``), ``case`` (:data:`RULE_CASE_ATTRIBUTES`)
+and ``phase`` (the names of the phases in force, a list: ``'before' in phase``).
 """
 
 from __future__ import annotations
@@ -20,13 +24,19 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-__all__ = ["CASE_ATTRIBUTES", "ROOTS", "Expression", "ExpressionError", "compile_expression"]
+__all__ = ["CASE_ATTRIBUTES", "ROOTS", "RULE_CASE_ATTRIBUTES", "RULE_ROOTS", "Expression", "ExpressionError",
+           "compile_expression", "compile_rule_condition"]
 
 ROOTS = frozenset({"fields", "payload", "case", "role"})
 CASE_ATTRIBUTES = frozenset({"state", "channel", "petitioner_count", "kind"})
+#: What an escalation rule's condition may read (see :func:`compile_rule_condition`).
+RULE_ROOTS = frozenset({"event", "case", "phase"})
+RULE_CASE_ATTRIBUTES = CASE_ATTRIBUTES | {"priority", "fields"}
+EVENT_ATTRIBUTES = frozenset({"type", "data"})
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _TYPE_ERRORS = ("Unsupported operation", "No such overload")
 _MEMBER = re.compile(r"\b(fields|payload|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_RULE_MEMBER = re.compile(r"(?<![.\w])(event|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @cache
@@ -98,18 +108,33 @@ class Expression:
 
 def compile_expression(source: str, *, fields: Iterable[str], payload: Iterable[str] = ()) -> Expression:
     """Compile ``source``; raise :class:`ExpressionError` naming what is wrong."""
+    declared = {"fields": set(fields), "payload": set(payload), "case": set(CASE_ATTRIBUTES)}
+    return _compile(source, ROOTS, _MEMBER, declared)
+
+
+def compile_rule_condition(source: str) -> Expression:
+    """Compile an escalation rule's ``when`` over ``event``, ``case`` and ``phase``; raise ExpressionError.
+
+    ``event.x`` must be ``type`` or ``data`` and ``case.x`` one of :data:`RULE_CASE_ATTRIBUTES`;
+    what ``event.data`` holds depends on the event type and is not checked.
+    """
+    declared = {"event": set(EVENT_ATTRIBUTES), "case": set(RULE_CASE_ATTRIBUTES)}
+    return _compile(source, RULE_ROOTS, _RULE_MEMBER, declared)
+
+
+def _compile(source: str, roots: frozenset[str], member: re.Pattern[str],
+             declared: Mapping[str, set[str]]) -> Expression:
     try:
         program = _cel().compile(source)
     except Exception as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ExpressionError(f"does not compile: {first_line}") from exc
-    unknown_roots = set(program.variables()) - ROOTS
+    unknown_roots = set(program.variables()) - roots
     if unknown_roots:
         raise ExpressionError(
             f"unknown name(s) {', '.join(sorted(unknown_roots))}; an expression may read "
-            f"{', '.join(sorted(ROOTS))}")
-    declared = {"fields": set(fields), "payload": set(payload), "case": set(CASE_ATTRIBUTES)}
-    for root, attribute in _MEMBER.findall(_STRING.sub("''", source)):
+            f"{', '.join(sorted(roots))}")
+    for root, attribute in member.findall(_STRING.sub("''", source)):
         if attribute not in declared[root]:
             known = ", ".join(sorted(declared[root])) or "none"
             raise ExpressionError(f"unknown {root} name {attribute!r} (declared: {known})")
