@@ -102,8 +102,8 @@ def test_importing_the_packages_does_no_work(tmp_path: Path) -> None:
 PUBLIC_API = [
     "AuditReport", "BusinessCalendar", "CalendarError", "Case", "Clock", "ConditionError", "ConfigError",
     "ConflictError", "Daily", "DayOverride", "Deadline", "DefinitionError", "Emit", "Engine", "Enqueue", "Event",
-    "FireEvent", "HistoryEntry", "HotSpot", "JobRun", "JobSlot", "KntcError", "NotAllowedError", "NotFound", "OutboxMessage",
-    "Reaction", "ReactionError", "ScheduledJob", "SetPriority", "StorageError", "Store", "TickReport",
+    "FireEvent", "HistoryEntry", "HotSpot", "JobRun", "JobSlot", "KntcError", "NotAllowedError", "NotFound",
+    "OutboxMessage", "Reaction", "ReactionError", "ScheduledJob", "SetPriority", "StorageError", "Store", "TickReport",
     "Transaction", "ValidationError",
 ]
 #: What the facade offers (DESIGN.md §2 as built so far, plus the audit); the use cases take `runtime`.
