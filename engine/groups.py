@@ -23,7 +23,16 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ConflictError, NotFound, ValidationError
-from engine.grouping import GroupingPolicy, HotSpotRecord, Signature, confirm, detect, respondent_key, signature
+from engine.grouping import (
+    GroupingPolicy,
+    GroupMember,
+    HotSpotRecord,
+    Signature,
+    confirm,
+    detect,
+    respondent_key,
+    signature,
+)
 from engine.model import CaseRecord, HistoryEntry, NewEvent, chain_hash
 from engine.pipeline import react
 from engine.ports import Transaction
@@ -70,11 +79,14 @@ def place(tx: Transaction, case: CaseRecord, now: datetime, policy: GroupingPoli
     sig = signature(_text(case))
     key = respondent_key(case.respondent)
     group_id = _best_group(tx, case.id, sig, key, policy)
-    if group_id is None:
-        group_id = f"g-{case.id}"
-        tx.create_group(group_id, now)
+    if group_id is not None:
+        tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands)
+        return refresh(tx, group_id, now, policy, case.id)
+    group_id = f"g-{case.id}"  # a new group: its one member is known, and it has no hot spot yet
+    tx.create_group(group_id, now)
     tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands)
-    return refresh(tx, group_id, now, policy, case.id)
+    alone = GroupMember(case.id, case.received_at, case.petitioner_count, case.state, case.kind, case.channel)
+    return refresh(tx, group_id, now, policy, case.id, new_group=alone)
 
 
 def _best_group(tx: Transaction, case_id: str, sig: Signature, key: str, policy: GroupingPolicy) -> str | None:
@@ -97,11 +109,17 @@ def _best_group(tx: Transaction, case_id: str, sig: Signature, key: str, policy:
 
 
 def refresh(tx: Transaction, group_id: str, now: datetime, policy: GroupingPolicy,
-            case_id: str | None = None) -> list[NewEvent]:
-    """Recompute a group's hot spots: events for those found, grown or (after a split) closed."""
-    tx.lock_group(group_id)
-    detections = {d.type: d for d in detect(tx.group_members(group_id), policy)}
-    stored = {h.type: h for h in tx.group_hot_spots(group_id)}
+            case_id: str | None = None, *, new_group: GroupMember | None = None) -> list[NewEvent]:
+    """Recompute a group's hot spots: events for those found, grown or (after a split) closed.
+
+    ``new_group``: the one member of a group created in this transaction (nothing to read).
+    """
+    if new_group is None:
+        tx.lock_group(group_id)
+        detections = {d.type: d for d in detect(tx.group_members(group_id), policy)}
+        stored = {h.type: h for h in tx.group_hot_spots(group_id)}
+    else:
+        detections, stored = {d.type: d for d in detect([new_group], policy)}, {}
     events = []
     for kind in sorted(set(detections) | set(stored)):
         found, spot = detections.get(kind), stored.get(kind)

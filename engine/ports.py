@@ -209,7 +209,9 @@ class Transaction(Protocol):
         """Hold the group against other writers until the transaction ends (PostgreSQL ``FOR UPDATE``).
 
         Two letters joining one group at once then refresh its hot spots one after the other (a
-        hot spot is detected once). SQLite and memory have one writer at a time: nothing to do.
+        hot spot is detected once). Today PostgreSQL writers already queue on the feed counter row
+        before any reactor runs; this keeps the guarantee should that lock ever go. SQLite and
+        memory have one writer at a time: nothing to do.
         """
         ...
 

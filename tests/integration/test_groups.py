@@ -158,3 +158,35 @@ def test_candidates_come_from_the_band_index_not_a_scan(tmp_path: Any, settings:
                                                                stmt.params({**{f"band_{i}": "x" for i in range(16)},
                                                                             "limit": 5})))
     assert "SEARCH kntc_group_bands USING" in plan and "(band=?)" in plan and "SCAN kntc_group_bands" not in plan
+
+
+def test_letters_joining_one_group_at_once_detect_it_once(pg_url: str, settings: Any, clock: ManualClock) -> None:
+    """On PostgreSQL two letters of one matter opened at the same moment both join; early_crowded is detected once."""
+    import threading
+
+    from adapters.bootstrap import build
+
+    eng = build(settings, database_url=pg_url, clock=clock, reactors=grouping_reactors())
+    try:
+        first = [letter(eng, clock, i) for i in range(2)]
+        barrier, failures = threading.Barrier(2), []
+
+        def open_one(index: int) -> None:
+            barrier.wait()
+            try:
+                eng.open_case("complaint", received_at=clock.now(), petitioners=[{"name": f"P{index}"}],
+                              respondent=RESPONDENT, subject=SAME_MATTER[index][0], content=SAME_MATTER[index][1])
+            except Exception as exc:  # reported below, with the thread's error
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_one, args=(i,)) for i in (2, 3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert spot_events(eng).count(("hotspot.detected", "early_crowded")) == 1
+        with eng.runtime.store.reader() as tx:
+            assert len(tx.group_members(str(tx.case_group(first[0])))) == 4
+    finally:
+        eng.close()
