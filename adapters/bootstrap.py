@@ -16,6 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +24,13 @@ from typing import TYPE_CHECKING
 from adapters.clock import SystemClock
 from adapters.config import Settings, load_settings, role_problems
 from adapters.definition_cache import load_located, workflow_paths
+from engine.calendar import BusinessCalendar
 from engine.errors import ConfigError, StorageError
+from engine.groups import grouping_reactors
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
 from engine.maintenance import reproject, sync_calendar
-from engine.periods import PhaseChanges
+from engine.periods import PhaseChanges, phases
 from engine.ports import Clock
 from engine.reactors import Reactor
 from engine.runtime import Runtime
@@ -36,7 +39,7 @@ from engine.service import Engine
 if TYPE_CHECKING:
     from adapters.sql.store import SqlStore
 
-__all__ = ["build", "build_store", "load_workflows", "sync_periods"]
+__all__ = ["build", "build_store", "configured_reactors", "load_workflows", "sync_periods"]
 
 
 def build(config: str | Path | Settings | None = "config.yaml", database_url: str | None = None,
@@ -60,11 +63,26 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     periods = tuple(settings.periods)
     own: list[ScheduledJob] = [PhaseChanges(periods)] if periods else []
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
-                    tick_batch=settings.escalation.batch_size, reactors=reactors, jobs=[*own, *jobs])
+                    tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs],
+                    reactors=configured_reactors(settings, calendar, reactors))
     engine.runtime.use_periods(periods)  # before anything projects a deadline: the phases' rungs
     sync_calendar(engine.runtime)
     sync_periods(engine.runtime)
     return engine
+
+
+def configured_reactors(settings: Settings, calendar: BusinessCalendar,
+                        extra: Mapping[str, Sequence[Reactor]] | None = None) -> dict[str, list[Reactor]]:
+    """What config.yaml switches on, in order: content groups and their hot spots (``grouping``), then
+    the escalation rules (which see the hot spots in the same transaction), then the caller's own."""
+    from adapters.escalation_wiring import escalation_reactors, merge_reactors
+    periods = tuple(settings.periods)
+
+    def phases_at(moment: datetime) -> list[str]:
+        return [active.phase for active in phases(periods, moment, calendar)]
+
+    grouping = grouping_reactors(settings.grouping.policy()) if settings.grouping.enabled else {}
+    return merge_reactors(grouping, escalation_reactors(settings, phases_at=phases_at), extra)
 
 
 def sync_periods(rt: Runtime) -> int:

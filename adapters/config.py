@@ -16,13 +16,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.cache import read_json, write_json
 from engine import escalation
 from engine.calendar import BusinessCalendar, CalendarError, DayOverride
 from engine.errors import ConfigError, DefinitionError
 from engine.escalation import Rule, rule_problems
+from engine.grouping import GroupingPolicy
 from engine.loader import locate, plain, read_yaml, validate_located
 from engine.machines import CompiledWorkflow
 from engine.periods import Period, check_periods
@@ -92,6 +93,31 @@ class EscalationSettings(_Model):
     rules: list[Rule] = Field(default_factory=list)
 
 
+class GroupingSettings(_Model):
+    """Content groups and their hot spots (engine/grouping.py ``GroupingPolicy``: the fields' meaning)."""
+
+    enabled: bool = True
+    similarity: float = Field(default=0.5, gt=0, le=1)
+    confirm_ratio: float = Field(default=80.0, gt=0, le=100)
+    respondent_ratio: float = Field(default=85.0, gt=0, le=100)
+    length_ratio: float = Field(default=0.5, gt=0, le=1)
+    max_candidates: int = Field(default=5, ge=1, le=100)
+    window_days: int = Field(default=7, ge=1, le=3660)
+    crowded_threshold: int = Field(default=5, ge=2, le=10_000)
+    early_threshold: int = Field(default=3, ge=2, le=10_000)
+
+    @model_validator(mode="after")
+    def _early_before_crowded(self) -> GroupingSettings:
+        if self.early_threshold >= self.crowded_threshold:
+            raise ValueError(f"early_threshold ({self.early_threshold}) must be below crowded_threshold "
+                             f"({self.crowded_threshold})")
+        return self
+
+    def policy(self) -> GroupingPolicy:
+        """The engine's policy of these settings."""
+        return GroupingPolicy(**self.model_dump(exclude={"enabled"}))
+
+
 class LoggingSettings(_Model):
     """How the CLI and daemon log (the library itself never configures logging)."""
 
@@ -110,6 +136,7 @@ class Settings(_Model):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     periods: list[Period] = Field(default_factory=list)  # sensitive periods (engine/periods.py)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    grouping: GroupingSettings = Field(default_factory=GroupingSettings)
     channels: list[dict[str, object]] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     base_dir: str = Field(default=".", exclude=True)

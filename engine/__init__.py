@@ -22,11 +22,13 @@ from engine.errors import (
 from engine.groups import HotSpot
 from engine.jobs import Daily, JobRun, JobSlot, ScheduledJob
 from engine.model import Case, Deadline, Event, HistoryEntry, OutboxMessage, TickReport
+from engine.periods import ActivePhase
 from engine.ports import Clock, Store, Transaction
 from engine.reactors import Emit, Enqueue, FireEvent, Reaction, SetPriority
 from engine.service import AuditReport, Engine
 
 __all__ = [
+    "ActivePhase",
     "AuditReport",
     "BusinessCalendar",
     "CalendarError",

@@ -24,6 +24,7 @@ from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
 from engine.maintenance import AuditReport, register_definitions, verify_audit
 from engine.model import SYSTEM, Case, CaseRecord, DeadlineLedger, Event, HistoryEntry, TickReport
+from engine.periods import ActivePhase
 from engine.pipeline import commit
 from engine.ports import Clock, Store, Transaction
 from engine.reactors import Reactor
@@ -127,6 +128,10 @@ class Engine:
         tz = self.runtime.calendar.timezone
         with self.runtime.store.reader() as tx:
             return [replace(e, at=e.at.astimezone(tz)) for e in tx.events(after, limit)]
+
+    def phases(self) -> list[ActivePhase]:
+        """The sensitive-period phases in force now (may be empty), each with the policy it switches on."""
+        return self.runtime.phases()
 
     def hot_spots(self) -> list[HotSpot]:
         """Open hot spots (crowded, early_crowded, ...): type, case ids, reasons, when detected (local)."""

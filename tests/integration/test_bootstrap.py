@@ -184,7 +184,7 @@ def test_refusals_change_nothing_on_sqlite(tmp_path: Path) -> None:
 
 
 def test_the_readme_reactor_example_runs(tmp_path: Path) -> None:
-    """README's reactor example, given a crowded complaint, raises its priority and queues its notice."""
+    """README's reactor example: an accepted complaint from a remote area gets priority high and a notice."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = re.search(r"### Reacting inside the transaction: reactors\n.*?```python\n(.*?)```", readme, re.S)
     assert example is not None
@@ -192,7 +192,9 @@ def test_the_readme_reactor_example_runs(tmp_path: Path) -> None:
 from datetime import datetime
 from zoneinfo import ZoneInfo
 case = eng.open_case("complaint", received_at=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")),
-                     petitioners=[{"name": f"Người {i}"} for i in range(6)], respondent="UBND xã", subject="Đất")
+                     petitioners=[{"name": "Người A"}], respondent="UBND xã", subject="Đất",
+                     fields={"remote_area": True})
+case = eng.fire(case.id, "accept", actor="cb01", role="inspector")
 from engine.outbox import list_messages
 print(case.priority, [e.type for e in eng.events()], [m.kind for m in list_messages(eng.runtime)])
 """
@@ -200,4 +202,5 @@ print(case.priority, [e.type for e in eng.events()], [m.kind for m in list_messa
     done = subprocess.run([sys.executable, "-c", example.group(1) + use], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "urgent ['case.opened', 'hotspot.detected'] ['crowded_case']"
+    assert done.stdout.strip() == ("high ['case.opened', 'case.transitioned', 'portal.remote_accepted'] "
+                                   "['remote_complaint_accepted']")

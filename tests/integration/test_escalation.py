@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from adapters.config import Settings
 from adapters.escalation_wiring import escalation_reactors, merge_reactors
 from engine import Emit, ReactionError
 from engine.escalation import PhasesAt, Rule, compile_rules
@@ -22,6 +21,7 @@ from engine.model import NewEvent
 from engine.reactors import Effect, Reaction, Reactor
 from engine.service import Engine
 from engine.testing import ManualClock
+from tests.conftest import shipped_settings
 
 ROLES = ("clerk", "inspector", "head_of_unit", "director", "system")
 CROWDED = {"id": "crowded_before", "on": "hotspot.detected",
@@ -123,9 +123,9 @@ def test_an_overdue_complaint_notifies_the_head_of_unit(engine: Engine, clock: M
 
 
 def test_the_shipped_rules_notify_of_an_overdue_first_instance_resolution(
-        engine: Engine, clock: ManualClock, settings: Settings) -> None:
+        engine: Engine, clock: ManualClock) -> None:
     """config.yaml's rules: an accepted first-instance complaint past its 30 days notifies head_of_unit only."""
-    eng = with_reactors(engine, escalation_reactors(settings))
+    eng = with_reactors(engine, escalation_reactors(shipped_settings()))
     case = open_complaint(eng, clock)
     eng.fire(case.id, "accept", actor="cb01", role="inspector")
     clock.advance(timedelta(days=45))

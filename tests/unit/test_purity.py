@@ -100,15 +100,15 @@ def test_importing_the_packages_does_no_work(tmp_path: Path) -> None:
 
 #: The public surface portals code against (DESIGN.md §2): a change here is a change of contract.
 PUBLIC_API = [
-    "AuditReport", "BusinessCalendar", "CalendarError", "Case", "Clock", "ConditionError", "ConfigError",
+    "ActivePhase", "AuditReport", "BusinessCalendar", "CalendarError", "Case", "Clock", "ConditionError", "ConfigError",
     "ConflictError", "Daily", "DayOverride", "Deadline", "DefinitionError", "Emit", "Engine", "Enqueue", "Event",
     "FireEvent", "HistoryEntry", "HotSpot", "JobRun", "JobSlot", "KntcError", "NotAllowedError", "NotFound",
     "OutboxMessage", "Reaction", "ReactionError", "ScheduledJob", "SetPriority", "StorageError", "Store", "TickReport",
     "Transaction", "ValidationError",
 ]
 #: What the facade offers (DESIGN.md §2 as built so far, plus the audit); the use cases take `runtime`.
-ENGINE_METHODS = {"allowed_events", "close", "events", "fire", "get", "history", "hot_spots", "open_case", "tick",
-                  "verify_audit"}
+ENGINE_METHODS = {"allowed_events", "close", "events", "fire", "get", "history", "hot_spots", "open_case", "phases",
+                  "tick", "verify_audit"}
 
 
 def test_public_api_is_pinned() -> None:
