@@ -14,13 +14,13 @@ from collections.abc import Sequence
 
 import typer
 
-from adapters.cli import cases, definitions, operations, outbox, periods
+from adapters.cli import cases, definitions, hotspots, operations, outbox, periods
 from adapters.cli.common import app, parse_now
 from engine.errors import KntcError
 
 __all__ = ["app", "hoist_config", "main", "parse_now"]
 
-_COMMAND_MODULES = (cases, definitions, operations, outbox, periods)  # importing them registers their commands
+_COMMAND_MODULES = (cases, definitions, hotspots, operations, outbox, periods)  # importing them registers their commands
 app.add_typer(outbox.outbox_app, name="outbox")
 
 
