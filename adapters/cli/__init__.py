@@ -20,7 +20,8 @@ from engine.errors import KntcError
 
 __all__ = ["app", "hoist_config", "main", "parse_now"]
 
-_COMMAND_MODULES = (cases, definitions, hotspots, operations, outbox, periods)  # importing them registers their commands
+# importing them registers their commands
+_COMMAND_MODULES = (cases, definitions, hotspots, operations, outbox, periods)
 app.add_typer(outbox.outbox_app, name="outbox")
 
 

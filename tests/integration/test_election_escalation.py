@@ -53,7 +53,7 @@ def test_a_crowded_complaint_before_election_day_escalates_in_the_same_transacti
 
 
 def test_the_same_complaint_outside_any_period_follows_the_normal_ladder(tmp_path: Path) -> None:
-    """On Mon 01/06/2026 no phase is in force: the hot spot is still found, but nobody is woken and no priority moves."""
+    """On Mon 01/06/2026 no phase is in force: the hot spot is found, nobody is woken, no priority moves."""
     clock = ManualClock(datetime(2026, 6, 1, 9, 0, tzinfo=TZ))
     engine = build(shipped_settings(), database_url=f"sqlite:///{tmp_path / 'k.db'}", clock=clock)
     try:
