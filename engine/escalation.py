@@ -43,7 +43,7 @@ __all__ = ["DEFAULT_CHANNEL", "EVENT_TYPES", "RAISED", "Action", "Fire", "Notify
 #: The feed's event types a rule may react to.
 EVENT_TYPES: tuple[str, ...] = (
     "case.opened", "case.transitioned", "deadline.warning", "deadline.overdue", "deadline.extended",
-    "hotspot.detected", "hotspot.updated", "period.phase_changed", "group.changed")
+    "hotspot.detected", "hotspot.updated", "hotspot.closed", "period.phase_changed", "group.changed")
 #: The event each rule that fires raises (rule, on, actions, case_id); never a trigger.
 RAISED = "escalation.raised"
 #: The outbox channel of a ``notify`` that names none (delivery is the notification issue's).

@@ -285,6 +285,8 @@ def detect(members: Sequence[GroupMember], policy: GroupingPolicy) -> list[Detec
     for kind, threshold in (("crowded", policy.crowded_threshold), ("early_crowded", policy.early_threshold)):
         if petitioners < threshold:
             continue
+        if kind == "early_crowded" and found and len(counted) == 1:
+            continue  # one letter crowded at once: there was no growth to warn of
         reasons: list[dict[str, Any]] = []
         single = [m.case_id for m in counted if m.petitioner_count >= threshold]
         if single:
