@@ -281,7 +281,7 @@ def detect(members: Sequence[GroupMember], policy: GroupingPolicy) -> list[Detec
     petitioners, lo, hi = best
     counted = ordered[lo:hi]
     case_ids = tuple(m.case_id for m in counted)
-    found = []
+    found: list[Detection] = []
     for kind, threshold in (("crowded", policy.crowded_threshold), ("early_crowded", policy.early_threshold)):
         if petitioners < threshold:
             continue
