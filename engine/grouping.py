@@ -19,7 +19,8 @@ indexed table, so the letters sharing a band with a new one come from an index l
 (:func:`confirm`) by a second measure, rapidfuzz's ``token_set_ratio`` over the normalised texts
 (word order does not matter), together with a similar respondent and comparable lengths.
 
-:func:`detect` computes the group hot spots (``crowded``, ``early_crowded``) of a group's members.
+:func:`detect` computes the group hot spots (``crowded``, ``early_crowded``, ``prolonged``) of a group's
+members.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ _BIN_BITS = 6  # 2**6 == PERMUTATIONS bins
 _BIN_MASK = (1 << _BIN_BITS) - 1
 _EMPTY = 1 << 64
 #: the types of hot spot computed from a group's members
-GROUP_HOT_SPOT_TYPES = ("crowded", "early_crowded")
+GROUP_HOT_SPOT_TYPES = ("crowded", "early_crowded", "prolonged")
 
 # combining marks: the Vietnamese tones and vowel marks after NFD (đ/Đ, which NFD keeps whole, apart)
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -87,7 +88,9 @@ class GroupingPolicy:
     ``max_candidates``: how many groups are confirmed at most per new letter; ``window_days``: the
     window in which a group's petitioners are counted; ``crowded_threshold``: petitioners (one
     letter's signatories, or a group's distinct cases' petitioners summed) that make a group
-    ``crowded``; ``early_threshold``: the count that raises ``early_crowded``, the early warning.
+    ``crowded``; ``early_threshold``: the count that raises ``early_crowded``, the early warning;
+    ``prolonged_overdues``: the ``deadline.overdue`` events (over the group's cases) that make it
+    ``prolonged``.
     """
 
     similarity: float = 0.5
@@ -98,6 +101,7 @@ class GroupingPolicy:
     window_days: int = 7
     crowded_threshold: int = 5
     early_threshold: int = 3
+    prolonged_overdues: int = 2
 
     def __post_init__(self) -> None:
         for name in ("similarity", "length_ratio"):
@@ -110,7 +114,7 @@ class GroupingPolicy:
             raise ValidationError("grouping.window_days", f"must be at least 1, got {self.window_days!r}")
         if self.max_candidates < 1:
             raise ValidationError("grouping.max_candidates", f"must be at least 1, got {self.max_candidates!r}")
-        for name in ("crowded_threshold", "early_threshold"):
+        for name in ("crowded_threshold", "early_threshold", "prolonged_overdues"):
             if getattr(self, name) < 2:
                 raise ValidationError(f"grouping.{name}", f"must be at least 2, got {getattr(self, name)!r}")
         if self.early_threshold >= self.crowded_threshold:
@@ -139,7 +143,11 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class GroupMember:
-    """What hot-spot rules read of a group's case (no names: those stay with the case's parties)."""
+    """What hot-spot rules read of a group's case (no names: those stay with the case's parties).
+
+    ``resolved_at``: when the case was resolved (decided, concluded, answered; None: not yet);
+    ``overdues``: how many of its deadlines ran out unmet (``deadline.overdue``), cycles included.
+    """
 
     case_id: str
     received_at: datetime
@@ -147,6 +155,8 @@ class GroupMember:
     state: str
     kind: str
     channel: str
+    resolved_at: datetime | None = None
+    overdues: int = 0
 
 
 @dataclass(slots=True)
@@ -258,7 +268,7 @@ def confirm(new: Signature, new_respondent: str, other: Signature, other_respond
 
 
 def detect(members: Sequence[GroupMember], policy: GroupingPolicy) -> list[Detection]:
-    """The group hot spots ``members`` make: ``crowded`` and ``early_crowded``, in that order.
+    """The group hot spots ``members`` make: ``crowded``, ``early_crowded`` and ``prolonged``, in that order.
 
     Petitioners are counted over the group's distinct cases (each case's ``petitioner_count``)
     received within ``policy.window_days`` of one another; the window with the most petitioners
@@ -295,4 +305,34 @@ def detect(members: Sequence[GroupMember], policy: GroupingPolicy) -> list[Detec
             reasons.append({"rule": "group_petitioners", "petitioners": petitioners, "cases": len(counted),
                             "threshold": threshold, "window_days": policy.window_days})
         found.append(Detection(kind, case_ids, tuple(reasons)))
-    return found
+    prolonged = _prolonged(ordered, policy)
+    return [*found, prolonged] if prolonged is not None else found
+
+
+def _prolonged(ordered: Sequence[GroupMember], policy: GroupingPolicy) -> Detection | None:
+    """``prolonged``: a filing received after a case of the group was resolved, or repeated overdues.
+
+    ``refiled_after_resolution``: members received after the first resolution of another member
+    (``resolved_case_ids``: the members resolved before the latest such filing, ``new_case_id``:
+    that filing). ``repeated_overdue``: at least ``policy.prolonged_overdues`` overdue deadlines
+    over the group's cases (two cases, or one case twice).
+    """
+    reasons: list[dict[str, Any]] = []
+    counted: list[str] = []
+    resolved = [m for m in ordered if m.resolved_at is not None]
+    refiled = [m for m in ordered if any(r.case_id != m.case_id and r.resolved_at is not None
+                                         and m.received_at > r.resolved_at for r in resolved)]
+    if refiled:
+        new = refiled[-1]
+        before = [r.case_id for r in resolved
+                  if r.case_id != new.case_id and r.resolved_at is not None and r.resolved_at < new.received_at]
+        reasons.append({"rule": "refiled_after_resolution", "resolved_case_ids": before, "new_case_id": new.case_id})
+        counted += [*before, *(m.case_id for m in refiled)]
+    overdue = [m for m in ordered if m.overdues > 0]
+    if sum(m.overdues for m in overdue) >= policy.prolonged_overdues:
+        reasons.append({"rule": "repeated_overdue", "case_ids": [m.case_id for m in overdue]})
+        counted += [m.case_id for m in overdue]
+    if not reasons:
+        return None
+    chosen = set(counted)
+    return Detection("prolonged", tuple(m.case_id for m in ordered if m.case_id in chosen), tuple(reasons))

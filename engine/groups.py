@@ -9,6 +9,10 @@ a new one, all in the transaction that opens the case. It then recomputes the gr
 group and type), one whose counted cases change is ``hotspot.updated``, one that no longer holds
 (after a split) is closed. Feed data carry ids, counts and rules, never a petitioner's name.
 
+``prolonged`` reads two marks of each grouped case: its resolution (a ``case.transitioned`` by one
+of :data:`RESOLUTION_EVENTS`, recorded once) and its overdue deadlines (each ``deadline.overdue``
+of a duty, not a timer's, counted, then the group's hot spots are recomputed).
+
 Officers correct the grouping with :func:`split` and :func:`merge`; each is recorded in the
 history of every case it moves (``group.split`` / ``group.merged``, with the reason and the new
 group), through the hash chain like any transition, and announced as ``group.changed``.
@@ -39,7 +43,11 @@ from engine.ports import Transaction
 from engine.reactors import Effect, Emit, Reaction, Reactor
 from engine.runtime import Runtime
 
-__all__ = ["HotSpot", "grouping_reactors", "hot_spots", "merge", "place", "split"]
+__all__ = ["RESOLUTION_EVENTS", "HotSpot", "grouping_reactors", "hot_spots", "merge", "place", "split"]
+
+#: the events that resolve a case in the shipped workflows: a complaint's decision, a
+#: denunciation's conclusion, a petition's answer
+RESOLUTION_EVENTS = frozenset({"decide", "conclude", "answer"})
 
 #: how many candidate cases (across groups) the band lookup returns per configured group to confirm
 _ROWS_PER_GROUP = 4
@@ -67,7 +75,24 @@ def grouping_reactors(policy: GroupingPolicy | None = None) -> dict[str, list[Re
         events = place(reaction.tx, case, reaction.now, chosen)
         return [Emit(e) for e in events]
 
-    return {"case.opened": [group_new_case]}
+    def mark_resolution(reaction: Reaction) -> Iterable[Effect]:
+        case = reaction.case
+        if case is not None and reaction.event.data.get("event") in RESOLUTION_EVENTS:
+            reaction.tx.mark_resolved(case.id, reaction.event.at)
+        return []
+
+    def count_overdue(reaction: Reaction) -> Iterable[Effect]:
+        case = reaction.case
+        if case is None or "on_due" in reaction.event.data:
+            return []  # a timer that could not apply its event is no duty overrun
+        group_id = reaction.tx.case_group(case.id)
+        if group_id is None:
+            return []
+        reaction.tx.count_overdue(case.id)
+        return [Emit(e) for e in refresh(reaction.tx, group_id, reaction.now, chosen, case.id)]
+
+    return {"case.opened": [group_new_case], "case.transitioned": [mark_resolution],
+            "deadline.overdue": [count_overdue]}
 
 
 def _text(case: CaseRecord) -> str:

@@ -47,6 +47,8 @@ class _Data:
     case_groups: dict[str, str] = field(default_factory=dict)
     bands: dict[str, set[str]] = field(default_factory=dict)  # band key -> case ids: the index
     hot_spots: dict[str, HotSpotRecord] = field(default_factory=dict)
+    resolved: dict[str, datetime] = field(default_factory=dict)  # grouped case id -> its first resolution
+    overdues: dict[str, int] = field(default_factory=dict)  # grouped case id -> its deadline.overdue count
 
 
 class _MemoryTransaction:
@@ -217,8 +219,17 @@ class _MemoryTransaction:
 
     def group_members(self, group_id: str) -> list[GroupMember]:
         found = [self.d.cases[cid] for cid, gid in self.d.case_groups.items() if gid == group_id]
-        return [GroupMember(c.id, c.received_at, c.petitioner_count, c.state, c.kind, c.channel)
+        return [GroupMember(c.id, c.received_at, c.petitioner_count, c.state, c.kind, c.channel,
+                            self.d.resolved.get(c.id), self.d.overdues.get(c.id, 0))
                 for c in sorted(found, key=lambda c: (c.received_at, c.id))]
+
+    def mark_resolved(self, case_id: str, at: datetime) -> None:
+        if case_id in self.d.case_groups:
+            self.d.resolved.setdefault(case_id, at)
+
+    def count_overdue(self, case_id: str) -> None:
+        if case_id in self.d.case_groups:
+            self.d.overdues[case_id] = self.d.overdues.get(case_id, 0) + 1
 
     def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
         for case_id in case_ids:

@@ -219,6 +219,14 @@ class Transaction(Protocol):
         """The cases of a group, by receipt moment then id (empty for an unknown group)."""
         ...
 
+    def mark_resolved(self, case_id: str, at: datetime) -> None:
+        """Record that a grouped case was resolved at ``at`` (the first resolution stays; ungrouped: nothing)."""
+        ...
+
+    def count_overdue(self, case_id: str) -> None:
+        """Count one more ``deadline.overdue`` of a grouped case (ungrouped: nothing)."""
+        ...
+
     def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
         """Move grouped cases to ``group_id`` (an officer's split or merge); their bands stay theirs."""
         ...

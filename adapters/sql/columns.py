@@ -37,7 +37,7 @@ CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "histo
 
 #: every table of ``tables.py`` (by its attribute name there) -> its columns, in order
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "case_groups": CASE_GROUP_COLUMNS,
+    "case_groups": (*CASE_GROUP_COLUMNS, "resolved_at", "overdues"),
     "cases": CASE_COLUMNS,
     "deadlines": DEADLINE_COLUMNS,
     "definitions": ("hash", "name", "body", "stored_at"),

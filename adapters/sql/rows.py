@@ -202,9 +202,9 @@ def job_state(c: Codec, row: Sequence[Any]) -> JobState:
 
 # content groups and hot spots ------------------------------------------------------------------
 def group_member(c: Codec, row: Sequence[Any]) -> GroupMember:
-    """A ``group_members_all`` row: (id, received_at, petitioner_count, state, kind, channel)."""
+    """A ``group_members_all`` row: (id, received_at, petitioner_count, state, kind, channel, resolved_at, overdues)."""
     return GroupMember(case_id=row[0], received_at=c.dt_required(row[1]), petitioner_count=row[2], state=row[3],
-                       kind=row[4], channel=row[5])
+                       kind=row[4], channel=row[5], resolved_at=c.dt_out(row[6]), overdues=int(row[7] or 0))
 
 
 def hot_spot_row(c: Codec, spot: HotSpotRecord) -> dict[str, Any]:

@@ -77,7 +77,7 @@ _candidates = (select(t.group_bands.c.case_id, t.case_groups.c.group_id, _shared
                .group_by(t.group_bands.c.case_id, t.case_groups.c.group_id)
                .order_by(_shared.desc(), t.group_bands.c.case_id).limit(bindparam("limit")))
 _members = (select(t.cases.c.id, t.cases.c.received_at, t.cases.c.petitioner_count, t.cases.c.state, t.cases.c.kind,
-                   t.cases.c.channel)
+                   t.cases.c.channel, t.case_groups.c.resolved_at, t.case_groups.c.overdues)
             .join(t.case_groups, t.case_groups.c.case_id == t.cases.c.id)
             .where(t.case_groups.c.group_id == bindparam("group_id"))
             .order_by(t.cases.c.received_at, t.cases.c.id))
@@ -158,6 +158,11 @@ STATEMENTS: dict[str, ClauseElement] = {
     "lock_group_one": select(t.groups.c.id).where(t.groups.c.id == bindparam("id")).with_for_update(),
     "move_to_group": update(t.case_groups).where(t.case_groups.c.case_id == bindparam("b_case_id"))
     .values(group_id=bindparam("group_id")),
+    "mark_resolved": update(t.case_groups)
+    .where(t.case_groups.c.case_id == bindparam("b_case_id"), t.case_groups.c.resolved_at.is_(None))
+    .values(resolved_at=bindparam("resolved_at")),
+    "count_overdue": update(t.case_groups).where(t.case_groups.c.case_id == bindparam("b_case_id"))
+    .values(overdues=t.case_groups.c.overdues + 1),
     "insert_hot_spot": insert(t.hot_spots).values({c: bindparam(c) for c in HOT_SPOT_COLUMNS}),
     "update_hot_spot": update(t.hot_spots).where(t.hot_spots.c.id == bindparam("b_id"))
     .values({c: bindparam(c) for c in ("case_ids", "reasons", "updated_at", "is_open")}),

@@ -216,6 +216,9 @@ case_groups = Table(
     Column("group_id", Id, nullable=False),
     Column("respondent_key", String(200), nullable=False),
     Column("received_at", Moment, nullable=False),
+    # the prolonged hot spot's markers: when the case was resolved, how many deadlines it overran
+    Column("resolved_at", Moment),
+    Column("overdues", Integer, nullable=False, server_default="0"),
     Index("ix_kntc_case_groups_group_id", "group_id"),
     Index("ix_kntc_case_groups_respondent_key", "respondent_key"),
 )

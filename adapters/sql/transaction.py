@@ -271,6 +271,12 @@ class SqlTransaction(ABC):
     def group_members(self, group_id: str) -> list[GroupMember]:
         return [rows.group_member(self.c, r) for r in self._run("group_members_all", {"group_id": group_id}).fetchall()]
 
+    def mark_resolved(self, case_id: str, at: datetime) -> None:
+        self._run("mark_resolved", {"b_case_id": case_id, "resolved_at": self.c.dt_in(at)})
+
+    def count_overdue(self, case_id: str) -> None:
+        self._run("count_overdue", {"b_case_id": case_id})
+
     def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
         if case_ids:
             self._run_many("move_to_group", [{"b_case_id": cid, "group_id": group_id} for cid in case_ids])

@@ -10,6 +10,7 @@ import pytest
 from engine.errors import ValidationError
 from engine.grouping import (
     BANDS,
+    Detection,
     GroupingPolicy,
     GroupMember,
     confirm,
@@ -102,8 +103,40 @@ def test_one_letter_with_six_signatories_is_crowded() -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("crowded_threshold", 1), ("early_threshold", 1), ("window_days", 0),
-                                             ("similarity", 0.0), ("confirm_ratio", 101.0)])
+                                             ("similarity", 0.0), ("confirm_ratio", 101.0),
+                                             ("prolonged_overdues", 1)])
 def test_bad_thresholds_are_refused_naming_the_field(name: str, value: float) -> None:
     """Thresholds below 2, windows of no day and ratios out of range are a ValidationError naming the field."""
     with pytest.raises(ValidationError, match=f"grouping.{name}"):
         GroupingPolicy(**{name: value})  # type: ignore[arg-type]
+
+
+def _member(case_id: str, day: int, *, resolved: int | None = None, overdues: int = 0) -> GroupMember:
+    at = T0 + timedelta(days=resolved) if resolved is not None else None
+    return GroupMember(case_id, T0 + timedelta(days=day), 1, "received", "complaint", "post", at, overdues)
+
+
+def test_a_filing_after_a_resolution_is_prolonged() -> None:
+    """A letter received after another member's resolution makes the group prolonged, naming both."""
+    found = detect([_member("c0", 0, resolved=2), _member("c1", 5)], GroupingPolicy())
+    assert found == [Detection("prolonged", ("c0", "c1"), ({"rule": "refiled_after_resolution",
+                                                            "resolved_case_ids": ["c0"], "new_case_id": "c1"},))]
+
+
+def test_a_filing_before_the_resolution_is_not_prolonged() -> None:
+    """A letter received before the other member was resolved is no refiling."""
+    assert detect([_member("c0", 0, resolved=9), _member("c1", 5)], GroupingPolicy()) == []
+
+
+@pytest.mark.parametrize("counts", [(1, 1), (2, 0)])
+def test_two_overdues_in_a_group_are_prolonged(counts: tuple[int, int]) -> None:
+    """Two overdue deadlines, on two cases or twice on one, make the group prolonged (repeated_overdue)."""
+    members = [_member("c0", 0, overdues=counts[0]), _member("c1", 1, overdues=counts[1])]
+    (found,) = detect(members, GroupingPolicy())
+    overdue = [m.case_id for m in members if m.overdues]
+    assert found == Detection("prolonged", tuple(overdue), ({"rule": "repeated_overdue", "case_ids": overdue},))
+
+
+def test_one_overdue_is_not_prolonged_under_the_default() -> None:
+    """A single overdue deadline is below the default prolonged_overdues of 2."""
+    assert detect([_member("c0", 0, overdues=1), _member("c1", 1)], GroupingPolicy()) == []
