@@ -105,6 +105,7 @@ class GroupingSettings(_Model):
     window_days: int = Field(default=7, ge=1, le=3660)
     crowded_threshold: int = Field(default=5, ge=2, le=10_000)
     early_threshold: int = Field(default=3, ge=2, le=10_000)
+    prolonged_overdues: int = Field(default=2, ge=2, le=1_000)
 
     @model_validator(mode="after")
     def _early_before_crowded(self) -> GroupingSettings:
