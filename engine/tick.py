@@ -105,12 +105,11 @@ def _fire_batch(rt: Runtime, tx: Transaction, batch: Batch, now: datetime, *, ho
     while queue:
         _, _, seen, case, ledger = heapq.heappop(queue)
         if seen != generation.get(case.id, 0):  # an earlier rung moved this case: read it again
-            fresh = tx.get_case(case.id)
-            current = next((d for d in tx.get_deadlines(case.id) if d.name == ledger.name), None)
-            if fresh is None or current is None or current.next_fire_at is None or current.next_fire_at > now:
+            again = _still_due(tx, case.id, ledger.name, now)
+            if again is None:
                 count.skipped += 1
                 continue
-            case, ledger = fresh, current
+            case, ledger = again
         outcome = _fire_rung(rt, tx, case, ledger, now)
         if outcome is None:
             count.skipped += 1
@@ -188,23 +187,36 @@ def _isolate(rt: Runtime, batch: Batch, now: datetime) -> _Count:
     for case, ledger in batch:
         try:
             with rt.store.transaction() as tx:
-                fresh = tx.get_case(case.id, for_update=True)
-                current = next((d for d in tx.get_deadlines(case.id) if d.name == ledger.name), None)
-                if fresh is None or current is None or current.next_fire_at is None or current.next_fire_at > now:
+                again = _still_due(tx, case.id, ledger.name, now, for_update=True)
+                if again is None:
                     count.skipped += 1
                     continue
-                count.add(_fire_batch(rt, tx, [(fresh, current)], now, horizon=now))
+                count.add(_fire_batch(rt, tx, [again], now, horizon=now))
         except Exception as exc:
             count.failed += 1
             count.dead += _record_failure(rt, case.id, ledger.name, exc, now)
     return count
 
 
+def _ledger(tx: Transaction, case_id: str, name: str) -> DeadlineLedger | None:
+    return next((d for d in tx.get_deadlines(case_id) if d.name == name), None)
+
+
+def _still_due(tx: Transaction, case_id: str, name: str, now: datetime, *,
+               for_update: bool = False) -> tuple[CaseRecord, DeadlineLedger] | None:
+    """The case and the ledger ``name`` read again, if its timer is still due at ``now``."""
+    case = tx.get_case(case_id, for_update=for_update)
+    ledger = _ledger(tx, case_id, name) if case is not None else None
+    if case is None or ledger is None or ledger.next_fire_at is None or ledger.next_fire_at > now:
+        return None
+    return case, ledger
+
+
 def _record_failure(rt: Runtime, case_id: str, name: str, exc: Exception, now: datetime) -> int:
     """Put the row's timer off with a backoff (or stop it: dead); 1 if it is dead now."""
     error = describe(exc)
     with rt.store.transaction() as tx:
-        current = next((d for d in tx.get_deadlines(case_id) if d.name == name), None)
+        current = _ledger(tx, case_id, name)
         if current is None:
             return 0
         current.attempts += 1
