@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -157,6 +157,14 @@ class GroupMember:
     channel: str
     resolved_at: datetime | None = None
     overdues: int = 0
+    #: {"body", "level"} of a forwarded letter (engine.inputs.LEVELS), else None
+    forwarded_from: Mapping[str, str] | None = None
+    #: the bodies this case was transferred to (``transfer`` events' ``to_body``), in order
+    transferred_to: tuple[str, ...] = ()
+    #: the case's stored flags (CaseRecord.flags): officers' and rules' marks such as complex
+    flags: tuple[Mapping[str, Any], ...] = ()
+    #: the case's workflow fields (e.g. a reception's ``delegation_size``)
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

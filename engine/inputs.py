@@ -12,9 +12,12 @@ from pydantic import ValidationError as PydanticValidationError
 from engine.errors import ValidationError
 from engine.pydantic_errors import first_problem
 
-__all__ = ["CaseInput", "Party", "require_aware", "require_int", "require_text"]
+__all__ = ["LEVELS", "CaseInput", "Party", "require_aware", "require_int", "require_text"]
 
 Channel = Literal["post", "reception", "portal", "forwarded"]
+#: the levels of the bodies a letter may be forwarded from, lowest first (no district level
+#: since 01/07/2025); ``department``: a provincial department (Sở) or a body of the same rank
+LEVELS = ("commune", "department", "province", "central")
 #: Tolerance for a ``received_at`` slightly ahead of the engine's clock (clock skew of a portal).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 

@@ -24,6 +24,7 @@ __all__ = [
     "Deadline",
     "DeadlineLedger",
     "Event",
+    "Flag",
     "HistoryEntry",
     "JobState",
     "NewEvent",
@@ -71,6 +72,25 @@ class Deadline:
 
 
 @dataclass(frozen=True, slots=True)
+class Flag:
+    """A hot-spot flag on a case (DESIGN.md §2): what it is, and who or which rule set it.
+
+    ``type``: crowded, early_crowded, complex, prolonged, skip_level, circular_forwarding;
+    ``source``: ``rule`` (a detection rule, or a configured rule) or ``officer`` (a named
+    officer's act, e.g. ``mark_complex``); ``by``: the rule's name or the officer's id;
+    ``since``: when it was set; ``hot_spot``: the id of the hot spot it belongs to (None for a
+    mark not grouped); ``detail``: e.g. the complexity criterion. Never personal data.
+    """
+
+    type: str
+    source: Literal["rule", "officer"]
+    by: str
+    since: datetime
+    hot_spot: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """A case (one letter, complaint, denunciation, petition or reception visit)."""
 
@@ -90,6 +110,9 @@ class Case:
     definition_hash: str
     previous_state: str | None = None
     priority: Priority = "normal"
+    #: who sent the letter when ``channel`` is ``forwarded``: {"body": ..., "level": ...}
+    forwarded_from: Mapping[str, str] | None = None
+    flags: tuple[Flag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +184,11 @@ class CaseRecord:
     fields: dict[str, Any]
     history_head: str = GENESIS
     priority: Priority = "normal"
+    #: {"body": ..., "level": ...} of a forwarded letter (see engine.inputs.LEVELS), else None
+    forwarded_from: dict[str, str] | None = None
+    #: the case's flags as stored (Flag fields, ``since`` as ISO text); written only by
+    #: Transaction.set_case_flags, never by update_case
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     def context(self, payload: dict[str, Any] | None = None, role: str = SYSTEM) -> dict[str, Any]:
         """The names a CEL guard or condition sees for this case."""

@@ -7,7 +7,7 @@ rolls everything back, so a failed call changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -225,6 +225,18 @@ class Transaction(Protocol):
 
     def count_overdue(self, case_id: str) -> None:
         """Count one more ``deadline.overdue`` of a grouped case (ungrouped: nothing)."""
+        ...
+
+    def mark_transferred(self, case_id: str, body: str) -> None:
+        """Append ``body`` to a grouped case's ``transferred_to`` (ungrouped: nothing)."""
+        ...
+
+    def set_case_flags(self, case_id: str, flags: Sequence[Mapping[str, Any]]) -> None:
+        """Replace a case's stored flags (no new version, no history: flags are derived marks)."""
+        ...
+
+    def groups_received_between(self, start: datetime, end: datetime) -> list[str]:
+        """Ids of groups with a member received in ``[start, end)`` and not resolved, by group id."""
         ...
 
     def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
