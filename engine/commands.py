@@ -59,7 +59,8 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
         id=case_id, kind=defn.name, definition_hash=compiled.content_hash, state=defn.initial,
         previous_state=None, version=1, received_at=data.received_at, opened_at=now, updated_at=now,
         channel=data.channel, subject=data.subject, respondent=data.respondent, content=data.content,
-        petitioner_count=len(data.petitioners), fields=values)
+        petitioner_count=len(data.petitioners), fields=values,
+        forwarded_from=data.forwarded_from.model_dump() if data.forwarded_from is not None else None)
     try:
         changes = keeper.apply(case_id=record.id, event=OPENED, source=None, target=defn.initial, at=now,
                                clock_start=data.received_at, existing=[], context=record.context({}, role),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -49,6 +49,8 @@ class _Data:
     hot_spots: dict[str, HotSpotRecord] = field(default_factory=dict)
     resolved: dict[str, datetime] = field(default_factory=dict)  # grouped case id -> its first resolution
     overdues: dict[str, int] = field(default_factory=dict)  # grouped case id -> its deadline.overdue count
+    grouped_at: dict[str, datetime] = field(default_factory=dict)  # grouped case id -> received_at when grouped
+    transferred: dict[str, list[str]] = field(default_factory=dict)  # grouped case id -> bodies it went to
 
 
 class _MemoryTransaction:
@@ -57,20 +59,25 @@ class _MemoryTransaction:
 
     def get_case(self, case_id: str, *, for_update: bool = False) -> CaseRecord | None:
         record = self.d.cases.get(case_id)
-        return replace(record, fields=dict(record.fields)) if record else None
+        return _copy_case(record) if record else None
 
     def insert_case(self, case: CaseRecord, parties: Sequence[dict[str, Any]]) -> None:
         if case.id in self.d.cases:
             raise ValidationError("case_id", f"{case.id} exists already")
-        self.d.cases[case.id] = replace(case)
+        self.d.cases[case.id] = _copy_case(case)
         self.d.parties[case.id] = [dict(p) for p in parties]
 
     def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
         stored = self.d.cases.get(case.id)
         if stored is None or stored.version != expected_version:
             return False
-        self.d.cases[case.id] = replace(case, fields=dict(case.fields))
+        # the flags are set_case_flags' alone: a later write of the case keeps a reactor's
+        self.d.cases[case.id] = replace(_copy_case(case), flags=stored.flags)
         return True
+
+    def set_case_flags(self, case_id: str, flags: Sequence[Mapping[str, Any]]) -> None:
+        if case_id in self.d.cases:
+            self.d.cases[case_id] = replace(self.d.cases[case_id], flags=[copy.deepcopy(dict(f)) for f in flags])
 
     def get_deadlines(self, case_id: str) -> list[DeadlineLedger]:
         return [replace(d) for (cid, _), d in self.d.deadlines.items() if cid == case_id]
@@ -94,7 +101,7 @@ class _MemoryTransaction:
     def claim_due(self, now: datetime, limit: int) -> list[tuple[CaseRecord, DeadlineLedger]]:
         due = sorted((d for d in self.d.deadlines.values() if d.next_fire_at is not None and d.next_fire_at <= now),
                      key=lambda d: (d.next_fire_at, d.case_id, d.name))
-        return [(replace(self.d.cases[d.case_id]), replace(d)) for d in due[:limit]]
+        return [(_copy_case(self.d.cases[d.case_id]), replace(d)) for d in due[:limit]]
 
     def mark_fired(self, case_id: str, deadline: str, cycle: int, rung: int, at: datetime) -> bool:
         key = (case_id, deadline, cycle, rung)
@@ -172,7 +179,7 @@ class _MemoryTransaction:
         return self.d.events[after:after + limit]
 
     def iter_cases(self) -> Iterator[CaseRecord]:
-        return iter([replace(c) for c in self.d.cases.values()])
+        return iter([_copy_case(c) for c in self.d.cases.values()])
 
     def open_deadlines(self, after: tuple[str, str] | None, limit: int) -> list[DeadlineLedger]:
         keys = sorted(k for k, d in self.d.deadlines.items() if d.closed_at is None and (after is None or k > after))
@@ -208,6 +215,7 @@ class _MemoryTransaction:
         if case_id in self.d.case_groups:
             raise ValidationError("case_id", f"{case_id} is grouped already")
         self.d.case_groups[case_id] = group_id
+        self.d.grouped_at[case_id] = received_at
         for band in bands:
             self.d.bands.setdefault(band, set()).add(case_id)
 
@@ -220,8 +228,19 @@ class _MemoryTransaction:
     def group_members(self, group_id: str) -> list[GroupMember]:
         found = [self.d.cases[cid] for cid, gid in self.d.case_groups.items() if gid == group_id]
         return [GroupMember(c.id, c.received_at, c.petitioner_count, c.state, c.kind, c.channel,
-                            self.d.resolved.get(c.id), self.d.overdues.get(c.id, 0))
+                            self.d.resolved.get(c.id), self.d.overdues.get(c.id, 0),
+                            forwarded_from=dict(c.forwarded_from) if c.forwarded_from is not None else None,
+                            transferred_to=tuple(self.d.transferred.get(c.id, ())),
+                            flags=tuple(copy.deepcopy(c.flags)), fields=dict(c.fields))
                 for c in sorted(found, key=lambda c: (c.received_at, c.id))]
+
+    def groups_received_between(self, start: datetime, end: datetime) -> list[str]:
+        return sorted({gid for cid, gid in self.d.case_groups.items()
+                       if start <= self.d.grouped_at[cid] < end and cid not in self.d.resolved})
+
+    def mark_transferred(self, case_id: str, body: str) -> None:
+        if case_id in self.d.case_groups:
+            self.d.transferred.setdefault(case_id, []).append(body)
 
     def mark_resolved(self, case_id: str, at: datetime) -> None:
         if case_id in self.d.case_groups:
@@ -248,6 +267,12 @@ class _MemoryTransaction:
     def hot_spots(self, *, open_only: bool = True) -> list[HotSpotRecord]:
         return sorted((_copy_spot(h) for h in self.d.hot_spots.values() if h.is_open or not open_only),
                       key=lambda h: (h.detected_at, h.id))
+
+
+def _copy_case(case: CaseRecord) -> CaseRecord:
+    """A copy the caller may mutate (fields, forwarding and flags included)."""
+    return replace(case, fields=dict(case.fields), flags=copy.deepcopy(case.flags),
+                   forwarded_from=dict(case.forwarded_from) if case.forwarded_from is not None else None)
 
 
 def _copy_spot(spot: HotSpotRecord) -> HotSpotRecord:

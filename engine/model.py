@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "OutboxMessage",
     "TickReport",
     "chain_hash",
+    "flags_of",
 ]
 
 DeadlineStatus = Literal["running", "paused", "met", "missed"]
@@ -88,6 +89,20 @@ class Flag:
     since: datetime
     hot_spot: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def flags_of(records: Iterable[Mapping[str, Any]], tz: tzinfo) -> tuple[Flag, ...]:
+    """Stored flags (:attr:`CaseRecord.flags`: ``since`` as ISO text) as :class:`Flag` values, times in ``tz``.
+
+    A ``since`` stored without an offset is read as UTC (the stores keep UTC).
+    """
+    found = []
+    for r in records:
+        since = datetime.fromisoformat(r["since"]) if isinstance(r["since"], str) else r["since"]
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
+        found.append(Flag(type=r["type"], source=r["source"], by=r["by"], since=since.astimezone(tz),
+                          hot_spot=r.get("hot_spot"), detail=dict(r.get("detail") or {})))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from engine.inputs import CaseInput, require_aware, require_int, require_text
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
 from engine.maintenance import AuditReport, register_definitions, verify_audit
-from engine.model import SYSTEM, Case, CaseRecord, DeadlineLedger, Event, HistoryEntry, TickReport
+from engine.model import SYSTEM, Case, CaseRecord, DeadlineLedger, Event, HistoryEntry, TickReport, flags_of
 from engine.periods import ActivePhase
 from engine.pipeline import commit
 from engine.ports import Clock, Store, Transaction
@@ -64,12 +64,19 @@ class Engine:
     # -- commands -----------------------------------------------------------------------------
     def open_case(self, workflow: str, *, received_at: datetime, petitioners: Sequence[Mapping[str, Any]],
                   respondent: str, subject: str, content: str = "", channel: str = "post",
-                  fields: Mapping[str, Any] | None = None, actor: str = SYSTEM, role: str = SYSTEM) -> Case:
-        """Open a case of ``workflow`` and start the clocks that start on receipt."""
+                  fields: Mapping[str, Any] | None = None, actor: str = SYSTEM, role: str = SYSTEM,
+                  forwarded_from: Mapping[str, Any] | None = None) -> Case:
+        """Open a case of ``workflow`` and start the clocks that start on receipt.
+
+        ``forwarded_from``: who forwarded the letter, ``{"body": ..., "level": ...}`` (a level of
+        :data:`engine.inputs.LEVELS`), given only with ``channel="forwarded"``; a forwarded letter
+        without it is still accepted (callers from before it existed).
+        """
         rt = self.runtime
         compiled, now = rt.workflow(workflow), rt.now()
         data = CaseInput.parse(received_at=received_at, petitioners=petitioners, respondent=respondent,
-                               subject=subject, content=content, channel=channel, now=now)
+                               subject=subject, content=content, channel=channel, now=now,
+                               forwarded_from=forwarded_from)
         outcome = decide_open(compiled, rt.keeper(compiled), case_id=rt.new_id(), data=data, fields=fields or {},
                               actor=actor, role=role, now=now)
         with rt.store.transaction() as tx:
@@ -162,4 +169,6 @@ class Engine:
             respondent=record.respondent, petitioner_count=record.petitioner_count, fields=fields,
             deadlines=DeadlineViews(self.runtime.keeper(compiled), ledgers, context, projections),
             definition_hash=record.definition_hash, previous_state=record.previous_state,
-            priority=record.priority)
+            priority=record.priority,
+            forwarded_from=dict(record.forwarded_from) if record.forwarded_from is not None else None,
+            flags=flags_of(record.flags, tz))

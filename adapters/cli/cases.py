@@ -20,6 +20,7 @@ from adapters.cli.common import (
     print_value,
     settings,
 )
+from engine.errors import ValidationError
 
 if TYPE_CHECKING:
     from engine.model import Case
@@ -35,6 +36,16 @@ def _deadline_lines(case: Case) -> list[str]:
     return lines
 
 
+def _forwarded_from(body: str | None, level: str | None) -> dict[str, str] | None:
+    """``--forwarded-from-body`` and ``--forwarded-from-level`` go together (the engine checks the values)."""
+    if body is None and level is None:
+        return None
+    if body is None or level is None:
+        given, missing = ("body", "level") if level is None else ("level", "body")
+        raise ValidationError(f"--forwarded-from-{missing}", f"is needed with --forwarded-from-{given}")
+    return {"body": body, "level": level}
+
+
 @case_app.command("open")
 def case_open(
     workflow: str,
@@ -45,6 +56,10 @@ def case_open(
     channel: Annotated[str, typer.Option(help="post | reception | portal | forwarded")] = "post",
     received_at: Annotated[str | None, typer.Option(help="ISO date-time of receipt (default: now).")] = None,
     fields: Annotated[str | None, typer.Option(help="Workflow fields as a JSON object.")] = None,
+    forwarded_from_body: Annotated[str | None, typer.Option(
+        help="With --channel forwarded: the body that forwarded the letter.")] = None,
+    forwarded_from_level: Annotated[str | None, typer.Option(
+        help="That body's level: commune | department | province | central.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a case; print it with the deadlines it set."""
@@ -52,7 +67,8 @@ def case_open(
     received = parse_now(received_at, settings().timezone, option="--received-at") or eng.clock.now()
     case = eng.open_case(workflow, received_at=received, petitioners=[{"name": n} for n in petitioner or []],
                          respondent=respondent, subject=subject, content=content, channel=channel,
-                         fields=json_option("--fields", fields))
+                         fields=json_option("--fields", fields),
+                         forwarded_from=_forwarded_from(forwarded_from_body, forwarded_from_level))
     print_value(case, as_json, "\n".join([f"{case.id} {case.kind} {case.state} v{case.version}",
                                           *_deadline_lines(case)]))
 

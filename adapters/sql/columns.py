@@ -12,6 +12,7 @@ __all__ = [
     "CASE_COLUMNS",
     "CASE_GROUP_COLUMNS",
     "CASE_STATE_COLUMNS",
+    "CASE_UPDATE_COLUMNS",
     "COLUMNS",
     "DEADLINE_COLUMNS",
     "EVENT_COLUMNS",
@@ -22,7 +23,7 @@ __all__ = [
 
 CASE_COLUMNS = ("id", "kind", "definition_hash", "state", "previous_state", "version", "received_at", "opened_at",
                 "updated_at", "channel", "subject", "respondent", "content", "petitioner_count", "fields",
-                "history_head", "priority")
+                "history_head", "priority", "forwarded_from", "flags")
 DEADLINE_COLUMNS = ("case_id", "name", "status", "started_at", "start_date", "pauses", "extensions", "extended_by",
                     "cycle", "fired_through", "next_fire_at", "due_at", "closed_at", "closed_by", "attempts",
                     "last_error")
@@ -34,10 +35,13 @@ CASE_GROUP_COLUMNS = ("case_id", "group_id", "respondent_key", "received_at")
 HOT_SPOT_COLUMNS = ("id", "type", "group_id", "case_ids", "reasons", "detected_at", "updated_at", "is_open")
 # what a transition that changes no field writes (``update_case(..., fields_changed=False)``)
 CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "history_head")
+# what ``update_case`` writes: every column but the key and the flags (``set_case_flags`` alone writes
+# those, so a reactor's flags outlive a later write of the same case)
+CASE_UPDATE_COLUMNS = tuple(c for c in CASE_COLUMNS if c not in ("id", "flags"))
 
 #: every table of ``tables.py`` (by its attribute name there) -> its columns, in order
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "case_groups": (*CASE_GROUP_COLUMNS, "resolved_at", "overdues"),
+    "case_groups": (*CASE_GROUP_COLUMNS, "resolved_at", "overdues", "transferred_to"),
     "cases": CASE_COLUMNS,
     "deadlines": DEADLINE_COLUMNS,
     "definitions": ("hash", "name", "body", "stored_at"),

@@ -105,11 +105,17 @@ class Codec:
 
 
 # cases ----------------------------------------------------------------------------------------
-def case_row(c: Codec, case: CaseRecord) -> dict[str, Any]:
-    """Every column of the case, for ``insert_case`` / ``update_case``."""
+def case_row(c: Codec, case: CaseRecord, *, flags: bool = True) -> dict[str, Any]:
+    """Every column of the case, for ``insert_case``; without ``flags``, for ``update_case``."""
     row = {name: getattr(case, name) for name in CASE_COLUMNS}
     row["received_at"], row["opened_at"] = c.dt_in(case.received_at), c.dt_in(case.opened_at)
     row["updated_at"], row["fields"] = c.dt_in(case.updated_at), c.json_in(case.fields)
+    # SQL NULL, not JSON null, for a letter that names no forwarding body
+    row["forwarded_from"] = None if case.forwarded_from is None else c.json_in(case.forwarded_from)
+    if flags:
+        row["flags"] = c.json_in(case.flags)
+    else:
+        del row["flags"]
     return row
 
 
@@ -124,7 +130,8 @@ def case_record(c: Codec, row: Sequence[Any]) -> CaseRecord:
     m = dict(zip(CASE_COLUMNS, row, strict=True))
     for name in _CASE_MOMENTS:
         m[name] = c.dt_out(m[name])
-    m["fields"] = c.json_out(m["fields"])
+    m["fields"], m["flags"] = c.json_out(m["fields"]), c.json_out(m["flags"])
+    m["forwarded_from"] = c.json_out(m["forwarded_from"])
     return CaseRecord(**m)
 
 
@@ -202,9 +209,12 @@ def job_state(c: Codec, row: Sequence[Any]) -> JobState:
 
 # content groups and hot spots ------------------------------------------------------------------
 def group_member(c: Codec, row: Sequence[Any]) -> GroupMember:
-    """A ``group_members_all`` row: (id, received_at, petitioner_count, state, kind, channel, resolved_at, overdues)."""
+    """A ``group_members_all`` row: (id, received_at, petitioner_count, state, kind, channel, resolved_at,
+    overdues, forwarded_from, transferred_to, flags, fields)."""
     return GroupMember(case_id=row[0], received_at=c.dt_required(row[1]), petitioner_count=row[2], state=row[3],
-                       kind=row[4], channel=row[5], resolved_at=c.dt_out(row[6]), overdues=int(row[7] or 0))
+                       kind=row[4], channel=row[5], resolved_at=c.dt_out(row[6]), overdues=int(row[7] or 0),
+                       forwarded_from=c.json_out(row[8]), transferred_to=tuple(c.json_out(row[9]) or ()),
+                       flags=tuple(c.json_out(row[10]) or ()), fields=c.json_out(row[11]))
 
 
 def hot_spot_row(c: Codec, spot: HotSpotRecord) -> dict[str, Any]:

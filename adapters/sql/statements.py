@@ -45,6 +45,7 @@ from adapters.sql.columns import (
     CASE_COLUMNS,
     CASE_GROUP_COLUMNS,
     CASE_STATE_COLUMNS,
+    CASE_UPDATE_COLUMNS,
     DEADLINE_COLUMNS,
     EVENT_COLUMNS,
     HISTORY_COLUMNS,
@@ -77,7 +78,8 @@ _candidates = (select(t.group_bands.c.case_id, t.case_groups.c.group_id, _shared
                .group_by(t.group_bands.c.case_id, t.case_groups.c.group_id)
                .order_by(_shared.desc(), t.group_bands.c.case_id).limit(bindparam("limit")))
 _members = (select(t.cases.c.id, t.cases.c.received_at, t.cases.c.petitioner_count, t.cases.c.state, t.cases.c.kind,
-                   t.cases.c.channel, t.case_groups.c.resolved_at, t.case_groups.c.overdues)
+                   t.cases.c.channel, t.case_groups.c.resolved_at, t.case_groups.c.overdues,
+                   t.cases.c.forwarded_from, t.case_groups.c.transferred_to, t.cases.c.flags, t.cases.c.fields)
             .join(t.case_groups, t.case_groups.c.case_id == t.cases.c.id)
             .where(t.case_groups.c.group_id == bindparam("group_id"))
             .order_by(t.cases.c.received_at, t.cases.c.id))
@@ -88,13 +90,14 @@ STATEMENTS: dict[str, ClauseElement] = {
     "get_case_locked_one": select(t.cases).where(_case_is).with_for_update(),
     "insert_case": insert(t.cases).values({c: bindparam(c) for c in CASE_COLUMNS}),
     "update_case": update(t.cases).where(*_case_at_version)
-    .values({c: bindparam(c) for c in CASE_COLUMNS if c != "id"}),
+    .values({c: bindparam(c) for c in CASE_UPDATE_COLUMNS}),
     "update_case_state": update(t.cases).where(*_case_at_version)
     .values({c: bindparam(c) for c in CASE_STATE_COLUMNS}),
     "insert_party": insert(t.parties).values(case_id=bindparam("case_id"), idx=bindparam("idx"),
                                              data=bindparam("data")),
     "iter_cases_all": select(t.cases).order_by(t.cases.c.id),
     "set_priority": update(t.cases).where(_case_is).values(priority=bindparam("priority")),
+    "set_case_flags": update(t.cases).where(_case_is).values(flags=bindparam("flags")),
     # deadlines
     "get_deadlines_all": select(t.deadlines).where(t.deadlines.c.case_id == bindparam("case_id")),
     "insert_deadline": insert(t.deadlines).values({c: bindparam(c) for c in DEADLINE_COLUMNS}),
@@ -163,6 +166,11 @@ STATEMENTS: dict[str, ClauseElement] = {
     .values(resolved_at=bindparam("resolved_at")),
     "count_overdue": update(t.case_groups).where(t.case_groups.c.case_id == bindparam("b_case_id"))
     .values(overdues=t.case_groups.c.overdues + 1),
+    # the groups with an unresolved letter received in [start, end) (the index on received_at)
+    "groups_received_between_all": select(t.case_groups.c.group_id).distinct()
+    .where(t.case_groups.c.received_at >= bindparam("start"), t.case_groups.c.received_at < bindparam("end"),
+           t.case_groups.c.resolved_at.is_(None))
+    .order_by(t.case_groups.c.group_id),
     "insert_hot_spot": insert(t.hot_spots).values({c: bindparam(c) for c in HOT_SPOT_COLUMNS}),
     "update_hot_spot": update(t.hot_spots).where(t.hot_spots.c.id == bindparam("b_id"))
     .values({c: bindparam(c) for c in ("case_ids", "reasons", "updated_at", "is_open")}),
@@ -224,7 +232,14 @@ def _upserts(dialect: str) -> dict[str, ClauseElement]:
                               done_at=null(), attempts=bindparam("attempts"), last_error=bindparam("error"),
                               next_try_at=bindparam("next_try_at"))
     job_key = [t.jobs.c.kind, t.jobs.c.subject, t.jobs.c.slot]
+    # one more body at the end of a JSON list, in one statement (each dialect has its own function)
+    body = bindparam("body", type_=String)
+    transferred = t.case_groups.c.transferred_to
+    appended = (transferred.op("||")(func.jsonb_build_array(body)) if dialect == "postgresql"
+                else func.json_insert(transferred, "$[#]", body))
     return {
+        "mark_transferred": update(t.case_groups).where(t.case_groups.c.case_id == bindparam("b_case_id"))
+        .values(transferred_to=appended),
         # a channel is leased when free, expired or already ours: the row count says if it is ours now
         "acquire_channel": lease.on_conflict_do_update(
             index_elements=[t.outbox_cursors.c.channel],

@@ -81,6 +81,10 @@ cases = Table(
     Column("fields", Json, nullable=False),
     Column("history_head", String(64), nullable=False),
     Column("priority", String(8), nullable=False, server_default="normal"),
+    # who forwarded the letter ({"body", "level"}; NULL: not forwarded, or not said), and the case's
+    # flags (engine.model.Flag, ``since`` as ISO text), written only by set_case_flags
+    Column("forwarded_from", Json, nullable=True),
+    Column("flags", Json, nullable=False, server_default="[]"),
     Index("ix_kntc_cases_kind_state", "kind", "state"),
 )
 
@@ -219,8 +223,12 @@ case_groups = Table(
     # the prolonged hot spot's markers: when the case was resolved, how many deadlines it overran
     Column("resolved_at", Moment),
     Column("overdues", Integer, nullable=False, server_default="0"),
+    # the bodies the case was transferred to, in order (a JSON list of names of bodies)
+    Column("transferred_to", Json, nullable=False, server_default="[]"),
     Index("ix_kntc_case_groups_group_id", "group_id"),
     Index("ix_kntc_case_groups_respondent_key", "respondent_key"),
+    # groups_received_between: the groups with a letter received in a window
+    Index("ix_kntc_case_groups_received_at", "received_at"),
 )
 
 # the primary key (band, case_id) is the index candidates are found by

@@ -108,12 +108,15 @@ class SqlTransaction(ABC):
             row = rows.case_state_row(self.c, case)
             row["b_id"], row["b_expected"] = case.id, expected
             return "update_case_state", row
-        row = rows.case_row(self.c, case)
+        row = rows.case_row(self.c, case, flags=False)  # the flags are set_case_flags' alone
         row["b_id"], row["b_expected"] = row.pop("id"), expected
         return "update_case", row
 
     def set_priority(self, case_id: str, priority: Priority) -> None:
         self._run("set_priority", {"case_id": case_id, "priority": priority})
+
+    def set_case_flags(self, case_id: str, flags: Sequence[Mapping[str, Any]]) -> None:
+        self._run("set_case_flags", {"case_id": case_id, "flags": self.c.json_in([dict(f) for f in flags])})
 
     def iter_cases(self) -> Iterator[CaseRecord]:
         return iter([rows.case_record(self.c, r) for r in self._run("iter_cases_all").fetchall()])
@@ -276,6 +279,13 @@ class SqlTransaction(ABC):
 
     def count_overdue(self, case_id: str) -> None:
         self._run("count_overdue", {"b_case_id": case_id})
+
+    def mark_transferred(self, case_id: str, body: str) -> None:
+        self._run("mark_transferred", {"b_case_id": case_id, "body": body})
+
+    def groups_received_between(self, start: datetime, end: datetime) -> list[str]:
+        found = self._run("groups_received_between_all", {"start": self.c.dt_in(start), "end": self.c.dt_in(end)})
+        return [r[0] for r in found.fetchall()]
 
     def move_to_group(self, case_ids: Sequence[str], group_id: str) -> None:
         if case_ids:
