@@ -19,8 +19,8 @@ indexed table, so the letters sharing a band with a new one come from an index l
 (:func:`confirm`) by a second measure, rapidfuzz's ``token_set_ratio`` over the normalised texts
 (word order does not matter), together with a similar respondent and comparable lengths.
 
-:func:`detect` computes the group hot spots (``crowded``, ``early_crowded``, ``prolonged``) of a group's
-members.
+:mod:`engine.hot_spot_rules` computes the group hot spots of a group's members from the
+:class:`GroupMember` rows and the :class:`GroupingPolicy` defined here.
 """
 
 from __future__ import annotations
@@ -30,16 +30,18 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from engine.errors import ValidationError
+from engine.inputs import LEVELS
 
 __all__ = [
     "BANDS",
     "GROUP_HOT_SPOT_TYPES",
     "PERMUTATIONS",
     "ROWS",
+    "RULE_ROLE",
     "SHINGLE_WORDS",
     "Candidate",
     "Detection",
@@ -48,13 +50,13 @@ __all__ = [
     "HotSpotRecord",
     "Signature",
     "confirm",
-    "detect",
     "jaccard",
     "minhash",
     "normalise",
     "respondent_key",
     "shingles",
     "signature",
+    "workflow_states",
 ]
 
 #: words per shingle
@@ -66,8 +68,13 @@ PERMUTATIONS = BANDS * ROWS
 _BIN_BITS = 6  # 2**6 == PERMUTATIONS bins
 _BIN_MASK = (1 << _BIN_BITS) - 1
 _EMPTY = 1 << 64
-#: the types of hot spot computed from a group's members
-GROUP_HOT_SPOT_TYPES = ("crowded", "early_crowded", "prolonged")
+#: the types of hot spot computed from a group's members, in the order a refresh reports them
+#: (the same names as engine.periods.HOT_SPOT_TYPES)
+GROUP_HOT_SPOT_TYPES = ("crowded", "early_crowded", "complex", "prolonged", "skip_level", "circular_forwarding")
+
+#: the role the rule "a crowded complaint is complex" fires ``mark_complex`` as (the workflows let
+#: only timers fire as ``system``; the head of unit makes the written complexity finding)
+RULE_ROLE = "head_of_unit"
 
 # combining marks: the Vietnamese tones and vowel marks after NFD (đ/Đ, which NFD keeps whole, apart)
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -90,7 +97,13 @@ class GroupingPolicy:
     letter's signatories, or a group's distinct cases' petitioners summed) that make a group
     ``crowded``; ``early_threshold``: the count that raises ``early_crowded``, the early warning;
     ``prolonged_overdues``: the ``deadline.overdue`` events (over the group's cases) that make it
-    ``prolonged``.
+    ``prolonged``; ``prolonged_open_days``: a member received more than this many days before now
+    and still open makes its group ``prolonged``; ``own_level``: the organisation's level
+    (engine.inputs.LEVELS: a letter forwarded from a higher one is ``skip_level``);
+    ``final_states``: by workflow kind, the states in which a case is closed (with ``resolved_at``
+    they decide whether a member is still open); ``complex_states``: by kind, the states in which
+    :data:`RULE_ROLE` may fire ``mark_complex`` (where the rule "a crowded complaint is complex"
+    may act). The last two come from the compiled workflows (:func:`workflow_states`).
     """
 
     similarity: float = 0.5
@@ -102,6 +115,10 @@ class GroupingPolicy:
     crowded_threshold: int = 5
     early_threshold: int = 3
     prolonged_overdues: int = 2
+    prolonged_open_days: int = 365
+    own_level: str = "department"
+    final_states: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
+    complex_states: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         for name in ("similarity", "length_ratio"):
@@ -112,6 +129,11 @@ class GroupingPolicy:
                 raise ValidationError(f"grouping.{name}", f"lies in (0, 100], got {getattr(self, name)!r}")
         if self.window_days <= 0:
             raise ValidationError("grouping.window_days", f"must be at least 1, got {self.window_days!r}")
+        if self.prolonged_open_days < 1:
+            raise ValidationError("grouping.prolonged_open_days",
+                                  f"must be at least 1, got {self.prolonged_open_days!r}")
+        if self.own_level not in LEVELS:
+            raise ValidationError("grouping.own_level", f"must be one of {', '.join(LEVELS)}, got {self.own_level!r}")
         if self.max_candidates < 1:
             raise ValidationError("grouping.max_candidates", f"must be at least 1, got {self.max_candidates!r}")
         for name in ("crowded_threshold", "early_threshold", "prolonged_overdues"):
@@ -275,72 +297,19 @@ def confirm(new: Signature, new_respondent: str, other: Signature, other_respond
     return score if score >= policy.confirm_ratio else None
 
 
-def detect(members: Sequence[GroupMember], policy: GroupingPolicy) -> list[Detection]:
-    """The group hot spots ``members`` make: ``crowded``, ``early_crowded`` and ``prolonged``, in that order.
+def workflow_states(workflows: Mapping[str, Any]) -> dict[str, dict[str, frozenset[str]]]:
+    """``final_states`` and ``complex_states`` for :class:`GroupingPolicy`, read from compiled workflows.
 
-    Petitioners are counted over the group's distinct cases (each case's ``petitioner_count``)
-    received within ``policy.window_days`` of one another; the window with the most petitioners
-    (the latest among equals) is the one reported. One letter with at least
-    ``crowded_threshold`` signatories is crowded by itself.
+    ``workflows``: name -> engine.machines.CompiledWorkflow (as ``Runtime.workflows``). Use as
+    ``dataclasses.replace(policy, **workflow_states(workflows))``.
     """
-    if not members:
-        return []
-    ordered = sorted(members, key=lambda m: (m.received_at, m.case_id))
-    window = timedelta(days=policy.window_days)
-    best: tuple[int, int, int] = (0, 0, 0)  # (petitioners, start, end) of the best window
-    start = total = 0
-    for end, member in enumerate(ordered):
-        total += member.petitioner_count
-        while member.received_at - ordered[start].received_at >= window:
-            total -= ordered[start].petitioner_count
-            start += 1
-        if total >= best[0]:
-            best = (total, start, end + 1)
-    petitioners, lo, hi = best
-    counted = ordered[lo:hi]
-    case_ids = tuple(m.case_id for m in counted)
-    found: list[Detection] = []
-    for kind, threshold in (("crowded", policy.crowded_threshold), ("early_crowded", policy.early_threshold)):
-        if petitioners < threshold:
-            continue
-        if kind == "early_crowded" and found and len(counted) == 1:
-            continue  # one letter crowded at once: there was no growth to warn of
-        reasons: list[dict[str, Any]] = []
-        single = [m.case_id for m in counted if m.petitioner_count >= threshold]
-        if single:
-            reasons.append({"rule": "letter_signatories", "threshold": threshold, "case_ids": single})
-        if len(counted) > 1:
-            reasons.append({"rule": "group_petitioners", "petitioners": petitioners, "cases": len(counted),
-                            "threshold": threshold, "window_days": policy.window_days})
-        found.append(Detection(kind, case_ids, tuple(reasons)))
-    prolonged = _prolonged(ordered, policy)
-    return [*found, prolonged] if prolonged is not None else found
-
-
-def _prolonged(ordered: Sequence[GroupMember], policy: GroupingPolicy) -> Detection | None:
-    """``prolonged``: a filing received after a case of the group was resolved, or repeated overdues.
-
-    ``refiled_after_resolution``: members received after the first resolution of another member
-    (``resolved_case_ids``: the members resolved before the latest such filing, ``new_case_id``:
-    that filing). ``repeated_overdue``: at least ``policy.prolonged_overdues`` overdue deadlines
-    over the group's cases (two cases, or one case twice).
-    """
-    reasons: list[dict[str, Any]] = []
-    counted: list[str] = []
-    resolved = [m for m in ordered if m.resolved_at is not None]
-    refiled = [m for m in ordered if any(r.case_id != m.case_id and r.resolved_at is not None
-                                         and m.received_at > r.resolved_at for r in resolved)]
-    if refiled:
-        new = refiled[-1]
-        before = [r.case_id for r in resolved
-                  if r.case_id != new.case_id and r.resolved_at is not None and r.resolved_at < new.received_at]
-        reasons.append({"rule": "refiled_after_resolution", "resolved_case_ids": before, "new_case_id": new.case_id})
-        counted += [*before, *(m.case_id for m in refiled)]
-    overdue = [m for m in ordered if m.overdues > 0]
-    if sum(m.overdues for m in overdue) >= policy.prolonged_overdues:
-        reasons.append({"rule": "repeated_overdue", "case_ids": [m.case_id for m in overdue]})
-        counted += [m.case_id for m in overdue]
-    if not reasons:
-        return None
-    chosen = set(counted)
-    return Detection("prolonged", tuple(m.case_id for m in ordered if m.case_id in chosen), tuple(reasons))
+    final: dict[str, frozenset[str]] = {}
+    complex_: dict[str, frozenset[str]] = {}
+    for name, compiled in workflows.items():
+        defn = compiled.definition
+        final[name] = frozenset(s for s, spec in defn.states.items() if spec.final)
+        states = frozenset(state for t in defn.transitions if t.event == "mark_complex" and RULE_ROLE in t.roles
+                           for state in defn.sources(t))
+        if states:
+            complex_[name] = states
+    return {"final_states": final, "complex_states": complex_}

@@ -5,13 +5,16 @@
 content), finds candidate cases through their stored band keys (an index lookup), confirms the
 best few with rapidfuzz and a similar respondent, and joins the best confirmed group, or starts
 a new one, all in the transaction that opens the case. It then recomputes the group's hot spots
-(``crowded``, ``early_crowded``): a rule that starts to hold is ``hotspot.detected`` (once per
+and its cases' flags (:func:`engine.hot_spot_refresh.refresh`, rules in
+:mod:`engine.hot_spot_rules`): a rule that starts to hold is ``hotspot.detected`` (once per
 group and type), one whose counted cases change is ``hotspot.updated``, one that no longer holds
 (after a split) is closed. Feed data carry ids, counts and rules, never a petitioner's name.
 
-``prolonged`` reads two marks of each grouped case: its resolution (a ``case.transitioned`` by one
-of :data:`RESOLUTION_EVENTS`, recorded once) and its overdue deadlines (each ``deadline.overdue``
-of a duty, not a timer's, counted, then the group's hot spots are recomputed).
+The rules read marks of each grouped case: its resolution (a ``case.transitioned`` by one of
+:data:`RESOLUTION_EVENTS`, recorded once), its transfers, its complexity mark (reactors in
+:mod:`engine.hot_spot_reactors`, which also holds the rule "a crowded complaint is complex" and
+the daily job of ``open_too_long``) and its overdue deadlines (each ``deadline.overdue`` of a
+duty, not a timer's, counted, then the group's hot spots are recomputed).
 
 Officers correct the grouping with :func:`split` and :func:`merge`; each is recorded in the
 history of every case it moves (``group.split`` / ``group.merged``, with the reason and the new
@@ -27,27 +30,16 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ConflictError, NotFound, ValidationError
-from engine.grouping import (
-    GroupingPolicy,
-    GroupMember,
-    HotSpotRecord,
-    Signature,
-    confirm,
-    detect,
-    respondent_key,
-    signature,
-)
+from engine.grouping import GroupingPolicy, GroupMember, Signature, confirm, respondent_key, signature
+from engine.hot_spot_reactors import RESOLUTION_EVENTS, hot_spot_reactors
+from engine.hot_spot_refresh import refresh
 from engine.model import CaseRecord, HistoryEntry, NewEvent, chain_hash
 from engine.pipeline import react
 from engine.ports import Transaction
 from engine.reactors import Effect, Emit, Reaction, Reactor
 from engine.runtime import Runtime
 
-__all__ = ["RESOLUTION_EVENTS", "HotSpot", "grouping_reactors", "hot_spots", "merge", "place", "split"]
-
-#: the events that resolve a case in the shipped workflows: a complaint's decision, a
-#: denunciation's conclusion, a petition's answer
-RESOLUTION_EVENTS = frozenset({"decide", "conclude", "answer"})
+__all__ = ["RESOLUTION_EVENTS", "HotSpot", "grouping_reactors", "hot_spots", "merge", "place", "refresh", "split"]
 
 #: how many candidate cases (across groups) the band lookup returns per configured group to confirm
 _ROWS_PER_GROUP = 4
@@ -75,12 +67,6 @@ def grouping_reactors(policy: GroupingPolicy | None = None) -> dict[str, list[Re
         events = place(reaction.tx, case, reaction.now, chosen)
         return [Emit(e) for e in events]
 
-    def mark_resolution(reaction: Reaction) -> Iterable[Effect]:
-        case = reaction.case
-        if case is not None and reaction.event.data.get("event") in RESOLUTION_EVENTS:
-            reaction.tx.mark_resolved(case.id, reaction.event.at)
-        return []
-
     def count_overdue(reaction: Reaction) -> Iterable[Effect]:
         case = reaction.case
         if case is None or "on_due" in reaction.event.data:
@@ -89,10 +75,10 @@ def grouping_reactors(policy: GroupingPolicy | None = None) -> dict[str, list[Re
         if group_id is None:
             return []
         reaction.tx.count_overdue(case.id)
-        return [Emit(e) for e in refresh(reaction.tx, group_id, reaction.now, chosen, case.id)]
+        return [Emit(e) for e in refresh(reaction.tx, group_id, reaction.now, chosen, case.id, case=case)]
 
-    return {"case.opened": [group_new_case], "case.transitioned": [mark_resolution],
-            "deadline.overdue": [count_overdue]}
+    more = hot_spot_reactors(chosen)
+    return {**more, "case.opened": [*more["case.opened"], group_new_case], "deadline.overdue": [count_overdue]}
 
 
 def _text(case: CaseRecord) -> str:
@@ -106,12 +92,13 @@ def place(tx: Transaction, case: CaseRecord, now: datetime, policy: GroupingPoli
     group_id = _best_group(tx, case.id, sig, key, policy)
     if group_id is not None:
         tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands)
-        return refresh(tx, group_id, now, policy, case.id)
+        return refresh(tx, group_id, now, policy, case.id, case=case)
     group_id = f"g-{case.id}"  # a new group: its one member is known, and it has no hot spot yet
     tx.create_group(group_id, now)
     tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands)
-    alone = GroupMember(case.id, case.received_at, case.petitioner_count, case.state, case.kind, case.channel)
-    return refresh(tx, group_id, now, policy, case.id, new_group=alone)
+    alone = GroupMember(case.id, case.received_at, case.petitioner_count, case.state, case.kind, case.channel,
+                        forwarded_from=case.forwarded_from, flags=tuple(case.flags), fields=case.fields)
+    return refresh(tx, group_id, now, policy, case.id, new_group=alone, case=case)
 
 
 def _best_group(tx: Transaction, case_id: str, sig: Signature, key: str, policy: GroupingPolicy) -> str | None:
@@ -131,48 +118,6 @@ def _best_group(tx: Transaction, case_id: str, sig: Signature, key: str, policy:
         if len(seen) >= policy.max_candidates:
             break
     return best[1] if best else None
-
-
-def refresh(tx: Transaction, group_id: str, now: datetime, policy: GroupingPolicy,
-            case_id: str | None = None, *, new_group: GroupMember | None = None) -> list[NewEvent]:
-    """Recompute a group's hot spots: events for those found, grown or (after a split) closed.
-
-    ``new_group``: the one member of a group created in this transaction (nothing to read).
-    """
-    if new_group is None:
-        tx.lock_group(group_id)
-        detections = {d.type: d for d in detect(tx.group_members(group_id), policy)}
-        stored = {h.type: h for h in tx.group_hot_spots(group_id)}
-    else:
-        detections, stored = {d.type: d for d in detect([new_group], policy)}, {}
-    events = []
-    for kind in sorted(set(detections) | set(stored)):
-        found, spot = detections.get(kind), stored.get(kind)
-        if found is None:
-            if spot is not None and spot.is_open:
-                spot.is_open, spot.updated_at = False, now
-                tx.save_hot_spot(spot, new=False)
-                events.append(_event("hotspot.closed", spot, case_id))
-            continue
-        case_ids, reasons = list(found.case_ids), [dict(r) for r in found.reasons]
-        if spot is None:
-            spot = HotSpotRecord(id=f"{group_id}:{kind}", type=kind, group_id=group_id, case_ids=case_ids,
-                                 reasons=reasons, detected_at=now, updated_at=now)
-            tx.save_hot_spot(spot, new=True)
-            events.append(_event("hotspot.detected", spot, case_id))
-        elif spot.case_ids != case_ids or spot.reasons != reasons or not spot.is_open:
-            spot.case_ids, spot.reasons, spot.updated_at, spot.is_open = case_ids, reasons, now, True
-            tx.save_hot_spot(spot, new=False)
-            events.append(_event("hotspot.updated", spot, case_id))
-    order = {"hotspot.detected": 0, "hotspot.updated": 1, "hotspot.closed": 2}
-    return sorted(events, key=lambda e: (order[e.type], e.data["type"] != "crowded"))
-
-
-def _event(kind: str, spot: HotSpotRecord, case_id: str | None) -> NewEvent:
-    subject = case_id if case_id is not None else (spot.case_ids[0] if spot.case_ids else None)
-    return NewEvent(kind, subject, spot.updated_at, {
-        "type": spot.type, "hot_spot": spot.id, "group": spot.group_id, "case_ids": list(spot.case_ids),
-        "reasons": [dict(r) for r in spot.reasons]})
 
 
 # officers' corrections -----------------------------------------------------------------------

@@ -4,7 +4,9 @@ Six letters about the same land-clearance compensation (bồi thường giải p
 one respondent: the original, one typed without diacritics, one with its sentences reordered, one
 with small edits, one in the singular, and one without diacritics and edited. The decoys must not
 join their group: the same respondent about another matter, the same matter against another
-respondent, and a short generic letter.
+respondent, and a short generic letter. The forwarding bodies (the Government Inspectorate, a
+commune, the city a complaint was transferred to and that forwards it back) and a reception
+delegation serve the skip-level, circular-forwarding and crowded-delegation tests.
 """
 
 from __future__ import annotations
@@ -61,3 +63,12 @@ OTHER_MATTER = (
 OTHER_RESPONDENT = "Công ty Cổ phần Xây dựng Sông Hồng"
 #: a short generic letter
 GENERIC = ("Đơn đề nghị", "Đề nghị cơ quan có thẩm quyền xem xét giải quyết đơn của tôi.")
+
+#: bodies that forward or receive letters of the matter (organisations, never people)
+CENTRAL_INSPECTORATE = {"body": "Thanh tra Chính phủ", "level": "central"}
+COMMUNE = {"body": "UBND xã Xuân Nộn", "level": "commune"}
+#: the body a complaint is transferred to, and the same body written another way when it forwards it back
+TRANSFER_TO = "Ủy ban nhân dân thành phố Hà Nội"
+FORWARDED_BACK = {"body": "UBND TP Hà Nội", "level": "province"}
+#: a reception visit of a delegation about the same matter (one visitor signs in for six)
+DELEGATION = (SUBJECT, "Đoàn gồm sáu hộ dân thôn Đoài, xã Xuân Nộn đến trình bày như sau. " + _original)

@@ -14,7 +14,6 @@ from engine.grouping import (
     GroupingPolicy,
     GroupMember,
     confirm,
-    detect,
     jaccard,
     minhash,
     normalise,
@@ -22,6 +21,7 @@ from engine.grouping import (
     shingles,
     signature,
 )
+from engine.hot_spot_rules import detect
 from tests.letters import GENERIC, OTHER_MATTER, OTHER_RESPONDENT, RESPONDENT, SAME_MATTER
 
 POLICY = GroupingPolicy()
