@@ -19,9 +19,12 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["CACHE_ENV", "cache_dir", "holiday_table", "installed_version", "read_json", "write_json"]
+if TYPE_CHECKING:
+    from engine.calendar import HolidayTable
+
+__all__ = ["CACHE_ENV", "HOLIDAY_FORMAT", "cache_dir", "holiday_table", "installed_version", "read_json", "write_json"]
 
 CACHE_ENV = "KNTC_CACHE_DIR"
 
@@ -76,23 +79,33 @@ def write_json(name: str, value: Any) -> None:
     write_text(name, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-def holiday_table(first_year: int, last_year: int) -> dict[date, str]:
-    """Vietnam's public holidays (Vietnamese names) for the years, from the cache when it has them.
+HOLIDAY_FORMAT = 2
+"""The shape of a cached holiday table; 2: ``{"days_off": [[ISO date, name]...], "worked": [...]}``.
+
+Part of the file's name, so a table of another shape (1 was the days off alone, without the worked
+swap Saturdays) is never read back: it is computed again under the new name.
+"""
+
+
+def holiday_table(first_year: int, last_year: int) -> HolidayTable:
+    """Vietnam's public holidays and worked swap days (Vietnamese names), from the cache when it has them.
 
     Computing 31 years with the ``holidays`` package (lunar Tết, substitute days) took ~0.17 s of
-    every command. The key is the ``holidays`` version and the years: a new version may know a new
-    holiday decree, so its table is computed again. The table does not depend on the time zone.
+    every command. The key is the format, the ``holidays`` version and the years: a new version may
+    know a new holiday decree, so its table is computed again. The table does not depend on the time
+    zone.
     """
     from engine.calendar import load_holidays
     package = installed_version("holidays")
     if package is None:  # nothing to key on
         return load_holidays(first_year, last_year)
-    name = f"holidays-vn-vi-{package}-{first_year}-{last_year}.json"
-    cached = _holiday_entries(read_json(name), first_year, last_year)
+    name = f"holidays-vn-vi-v{HOLIDAY_FORMAT}-{package}-{first_year}-{last_year}.json"
+    cached = _holiday_table(read_json(name), first_year, last_year)
     if cached is not None:
         return cached
     table = load_holidays(first_year, last_year)
-    write_json(name, [[d.isoformat(), n] for d, n in table.items()])
+    write_json(name, {"days_off": [[d.isoformat(), n] for d, n in table.days_off.items()],
+                      "worked": [[d.isoformat(), n] for d, n in table.worked.items()]})
     return table
 
 
@@ -118,8 +131,20 @@ def installed_version(distribution: str) -> str | None:
     return found[0][len(distribution) + 1:-len(".dist-info")]
 
 
+def _holiday_table(value: Any, first_year: int, last_year: int) -> HolidayTable | None:
+    """A cached table read back, or None if it is not of :data:`HOLIDAY_FORMAT` within the years."""
+    from engine.calendar import HolidayTable
+    if not isinstance(value, dict) or set(value) != {"days_off", "worked"}:
+        return None
+    days_off = _holiday_entries(value["days_off"], first_year, last_year)
+    worked = _holiday_entries(value["worked"], first_year, last_year)
+    if days_off is None or worked is None:
+        return None
+    return HolidayTable(days_off, worked)
+
+
 def _holiday_entries(value: Any, first_year: int, last_year: int) -> dict[date, str] | None:
-    """A cached table read back, or None if it is not a list of ``[ISO date, name]`` in the years."""
+    """Cached days read back, or None if they are not a list of ``[ISO date, name]`` in the years."""
     if not isinstance(value, list):
         return None
     table: dict[date, str] = {}

@@ -2,38 +2,42 @@
 
 Counting rules (Bộ luật Dân sự 2015, Điều 147-148, as kntc applies them):
 
-* ``start`` is the day the clock was triggered (receipt, decision, event). It is
-  NOT counted; counting begins the next day (Điều 147 k2-3).
-* ``count_date(start, n, unit, pauses)`` is the date on which the n-th counted
-  unit falls (``n >= 1``). With ``unit="calendar"`` every day counts; with
-  ``unit="working"`` only working days count. There is no roll.
-* ``pauses`` is a ledger of suspensions ``(paused_on, resumed_on)``. Days ``d``
-  with ``paused_on < d <= resumed_on`` do not count (the suspension day itself
-  still counts); counting resumes the day after ``resumed_on``. A pause whose
-  ``resumed_on`` is ``None`` is still open: if the n-th unit is not reached on or
-  before ``paused_on`` the result is ``None`` (unknown while paused). Pauses are
-  treated as a union of excluded intervals: order in the ledger does not matter,
-  overlapping pauses are merged, parts before ``start`` are clipped. A pause with
-  ``resumed_on < paused_on`` raises ``ValueError`` naming it.
-* ``due_date(...)`` is ``count_date(...)``, then for ``unit="calendar"`` a last
-  day that is not a working day rolls forward to the next working day (Điều 148
-  k5). The period ends at 24:00 local time of that day (see ``end_of_day``).
+* ``start`` is the day the clock was triggered (receipt, decision, event). It is NOT counted; counting begins
+  the next day (Điều 147 k2-3).
+* ``count_date(start, n, unit, pauses)`` is the date on which the n-th counted unit falls (``n >= 1``). With
+  ``unit="calendar"`` every day counts; with ``unit="working"`` only working days count. There is no roll.
+* ``unit="month"`` / ``"year"`` (Điều 148: a period in months or years ends on the same-numbered day of its
+  last month, or on that month's last day when it has no such day; a year is 12 months): ``n`` months after
+  ``start`` is a number of calendar days (:meth:`BusinessCalendar.period_days`: 31/01 + 1 month is 28/02, or
+  29/02 in a leap year; 29/02/2028 + 1 year is 28/02/2029; 01/03/2027 + 1 year is 01/03/2028), which are then
+  counted as calendar days, so paused days shift the end by as many days. The span is fixed from ``start``,
+  not from a resumption.
+* ``pauses`` is a ledger of suspensions ``(paused_on, resumed_on)``. Days ``d`` with ``paused_on < d <=
+  resumed_on`` do not count (the suspension day itself still counts); counting resumes the day after
+  ``resumed_on``. A pause whose ``resumed_on`` is ``None`` is still open: if the n-th unit is not reached on
+  or before ``paused_on`` the result is ``None`` (unknown while paused). Pauses are treated as a union of
+  excluded intervals: order in the ledger does not matter, overlapping pauses are merged, parts before
+  ``start`` are clipped. A pause with ``resumed_on < paused_on`` raises ``ValueError`` naming it.
+* ``due_date(...)`` is ``count_date(...)``, then for ``unit="calendar"``, ``"month"`` and ``"year"`` a last
+  day that is not a working day rolls forward to the next working day (Điều 148 k5; a working-day count ends
+  on a working day). The period ends at 24:00 local time of that day (see ``end_of_day``).
 
-Working days are Monday-Friday, minus Vietnamese public holidays (package
-``holidays``, country VN, names in Vietnamese, incl. lunar Tết and
-observed/substitute days), minus operator ``days_off``; operator
-``working_days`` (e.g. a swapped Saturday) are working days whatever else holds.
+Working days are Monday-Friday, minus Vietnamese public holidays (package ``holidays``, country VN, names in
+Vietnamese, incl. lunar Tết and observed/substitute days), plus the weekend days the package says are worked
+in exchange for a swapped day off (``weekend_workdays``: Saturday 26/04/2025 for Friday 02/05/2025, 22/08/2026
+for 31/08/2026, ...; :class:`HolidayTable`), minus operator ``days_off``; operator ``working_days`` are
+working days whatever else holds. So an operator may make any day a working day (24/11/2026, Ngày Văn hóa Việt
+Nam, while BLLĐ Điều 112 is not amended) or a day off, with the reason; a day in both lists is an error.
 
-Range: the calendar is precomputed for ``[first_year, last_year]`` as a sorted
-array of working-day ordinals, so working-day arithmetic is O(log n) with
-``bisect``. Any query that needs to know whether a day outside that range is a
-working day raises ``ValueError`` (no slow fallback: an unknown holiday table
-must not silently produce a deadline). Pure calendar-day arithmetic in
-``count_date`` has no range limit.
+Range: the calendar is precomputed for ``[first_year, last_year]`` as a sorted array of working-day ordinals,
+so working-day arithmetic is O(log n) with ``bisect``. Any query that needs to know whether a day outside that
+range is a working day raises ``ValueError`` (no slow fallback: an unknown holiday table must not silently
+produce a deadline). Pure calendar-day arithmetic in ``count_date`` has no range limit.
 """
 
 from __future__ import annotations
 
+import calendar as _gregorian
 import hashlib
 import json
 from bisect import bisect_right
@@ -45,9 +49,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import KntcError
 
-__all__ = ["BusinessCalendar", "CalendarError", "DayOverride", "Unit", "load_holidays"]
+__all__ = ["UNITS", "BusinessCalendar", "CalendarError", "DayOverride", "HolidayTable", "Unit", "add_months",
+           "load_holidays"]
 
-Unit = Literal["calendar", "working"]
+Unit = Literal["calendar", "working", "month", "year"]
+UNITS: tuple[Unit, ...] = ("calendar", "working", "month", "year")
 Pause = tuple[date, date | None]
 
 _WEEKEND_NAMES = {5: "Thứ Bảy", 6: "Chủ nhật"}
@@ -69,16 +75,44 @@ class DayOverride:
     reason: str
 
 
-def load_holidays(first_year: int, last_year: int) -> dict[date, str]:
-    """Vietnamese public holidays (Vietnamese names) for the given years, sorted by day.
+@dataclass(frozen=True)
+class HolidayTable:
+    """What the ``holidays`` package says of the years: days off and weekend days worked, each named."""
 
-    What :class:`BusinessCalendar` computes when it is given no ``holidays`` table; an adapter may
-    compute it once and keep it (``adapters/cache.py``), as it takes ~0.17 s for 31 years.
+    days_off: Mapping[date, str]
+    worked: Mapping[date, str]
+
+
+def load_holidays(first_year: int, last_year: int) -> HolidayTable:
+    """Vietnamese public holidays (Vietnamese names) and worked swap days for the years, sorted by day.
+
+    The worked days are the package's ``weekend_workdays`` (the Saturday worked for a weekday given
+    off, from its special-holiday tuples), kept within the years; each is named after the day off it
+    pays for (the package names that day "Ngày nghỉ (thay cho ngày <Saturday>)"). What
+    :class:`BusinessCalendar` computes when it is given no ``holidays`` table; an adapter may compute
+    it once and keep it (``adapters/cache.py``), as it takes ~0.17 s for 31 years.
     """
     import holidays  # lazy: keep module import free of work
 
     table = holidays.country_holidays("VN", years=range(first_year, last_year + 1), language="vi")
-    return {d: str(name) for d, name in sorted(table.items())}
+    days_off = {d: str(name) for d, name in sorted(table.items())}
+    worked: dict[date, str] = {}
+    for day in sorted(getattr(table, "weekend_workdays", ())):
+        if first_year <= day.year <= last_year:
+            stamp = day.strftime("%d/%m/%Y")
+            paid = [d for d, name in days_off.items() if stamp in name]
+            worked[day] = (f"Làm bù cho ngày nghỉ {paid[0].strftime('%d/%m/%Y')}" if paid
+                           else "Ngày làm bù (hoán đổi ngày làm việc)")
+    return HolidayTable(days_off, worked)
+
+
+def add_months(start: date, months: int) -> date:
+    """The same-numbered day ``months`` months after ``start``, or that month's last day (BLDS Điều 148)."""
+    years, month0 = divmod(start.month - 1 + months, 12)
+    year = start.year + years
+    if not 1 <= year <= 9999:
+        raise ValueError(f"{months} months after {start.isoformat()} is beyond year 9999")
+    return date(year, month0 + 1, min(start.day, _gregorian.monthrange(year, month0 + 1)[1]))
 
 
 def _check_overrides(name: str, entries: Sequence[DayOverride], lo: date, hi: date) -> dict[date, str]:
@@ -98,15 +132,29 @@ def _check_overrides(name: str, entries: Sequence[DayOverride], lo: date, hi: da
     return out
 
 
-def _check_holidays(table: Mapping[date, str], lo: date, hi: date) -> dict[date, str]:
+def _check_holidays(what: str, table: Mapping[date, str], lo: date, hi: date) -> dict[date, str]:
     """A given holiday table, checked (dates in range, names as text) and sorted by day."""
     for day, name in table.items():
         if type(day) is not date or not isinstance(name, str):
-            raise CalendarError(f"holidays: entry {day!r}: {name!r} is not a date with a name")
+            raise CalendarError(f"{what}: entry {day!r}: {name!r} is not a date with a name")
         if not lo <= day <= hi:
-            raise CalendarError(f"holidays: {day.isoformat()} is outside the calendar range "
+            raise CalendarError(f"{what}: {day.isoformat()} is outside the calendar range "
                                 f"{lo.isoformat()}..{hi.isoformat()}")
     return dict(sorted(table.items()))
+
+
+def _check_table(table: HolidayTable | Mapping[date, str], lo: date, hi: date,
+                 ) -> tuple[dict[date, str], dict[date, str]]:
+    """The days off and worked days of a given table (a plain mapping: days off, none worked)."""
+    if isinstance(table, HolidayTable):
+        days_off = _check_holidays("holidays", table.days_off, lo, hi)
+        worked = _check_holidays("holidays: worked days", table.worked, lo, hi)
+    else:
+        days_off, worked = _check_holidays("holidays", table, lo, hi), {}
+    both = sorted(days_off.keys() & worked.keys())
+    if both:
+        raise CalendarError(f"holidays: {both[0].isoformat()} is both a day off and a worked day")
+    return days_off, worked
 
 
 class BusinessCalendar:
@@ -120,12 +168,13 @@ class BusinessCalendar:
         working_days: Sequence[DayOverride] = (),
         first_year: int = 2015,
         last_year: int = 2045,
-        holidays: Mapping[date, str] | None = None,
+        holidays: HolidayTable | Mapping[date, str] | None = None,
     ) -> None:
         """Build the calendar; raises ``CalendarError`` on invalid configuration.
 
-        ``holidays`` is the public-holiday table ``{day: name}`` for ``first_year..last_year``, as
-        :func:`load_holidays` returns it; None (the default) computes it here. It exists so that an
+        ``holidays`` is the holiday table for ``first_year..last_year``, as :func:`load_holidays`
+        returns it (a plain ``{day: name}`` mapping is days off only, no worked swap day); None (the
+        default) computes it here. It exists so that an
         adapter can keep the table between processes instead of recomputing it for every command:
         the calendar, and its ``fingerprint``, are the same whichever way the table came.
         """
@@ -143,9 +192,11 @@ class BusinessCalendar:
         self._working = _check_overrides("working_days", working_days, self._lo, self._hi)
         both = sorted(self._days_off.keys() & self._working.keys())
         if both:
-            raise CalendarError(f"{both[0].isoformat()} is in both days_off and working_days")
-        self._holidays = (load_holidays(first_year, last_year) if holidays is None
-                          else _check_holidays(holidays, self._lo, self._hi))
+            day = both[0]
+            raise CalendarError(f"{day.isoformat()} is in both days_off ({self._days_off[day]!r}) and "
+                                f"working_days ({self._working[day]!r}): keep one")
+        self._holidays, self._swapped = _check_table(
+            load_holidays(first_year, last_year) if holidays is None else holidays, self._lo, self._hi)
 
         self._lo_ord = self._lo.toordinal()
         size = self._hi.toordinal() - self._lo_ord + 1
@@ -153,9 +204,9 @@ class BusinessCalendar:
         ords: list[int] = []
         for i in range(size):
             d = date.fromordinal(self._lo_ord + i)
-            if d in self._working or (
-                d.weekday() < 5 and d not in self._holidays and d not in self._days_off
-            ):
+            if d in self._working or (d not in self._days_off and (
+                d in self._swapped or (d.weekday() < 5 and d not in self._holidays)
+            )):
                 flags[i] = 1
                 ords.append(self._lo_ord + i)
         self._flags = bytes(flags)
@@ -168,6 +219,8 @@ class BusinessCalendar:
             "working_days": [[d.isoformat(), r] for d, r in sorted(self._working.items())],
             "holidays": [[d.isoformat(), n] for d, n in self._holidays.items()],
         }
+        if self._swapped:  # absent when empty: the fingerprint of a table without any is unchanged
+            payload["worked"] = [[d.isoformat(), n] for d, n in self._swapped.items()]
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         self.fingerprint: str = hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -205,6 +258,12 @@ class BusinessCalendar:
         if d in self._days_off:
             return self._days_off[d]
         return _WEEKEND_NAMES[d.weekday()]
+
+    def working_day_reason(self, d: date) -> str | None:
+        """Why a day that would be off is a working day (override reason, swap); None otherwise."""
+        if not self.is_working_day(d):
+            return None
+        return self._working.get(d) or self._swapped.get(d)
 
     def working_days_between(self, a: date, b: date) -> int:
         """Number of working days ``d`` with ``a < d <= b`` (0 if ``b <= a``)."""
@@ -260,10 +319,12 @@ class BusinessCalendar:
 
         See the module docstring for the exact counting and pause rules.
         """
+        if unit in ("month", "year"):
+            return self.count_date(start, self.period_days(start, n, unit), "calendar", pauses)
         if n <= 0:
             raise ValueError(f"n must be >= 1, got {n}")
-        if unit not in ("calendar", "working"):
-            raise ValueError(f"unknown unit {unit!r} (expected 'calendar' or 'working')")
+        if unit not in UNITS:
+            raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(map(repr, UNITS))})")
         working = unit == "working"
         remaining = n
         cur = start  # counted days are strictly after ``cur``
@@ -285,6 +346,22 @@ class BusinessCalendar:
                 return None
             cur = max(cur, resumed_on)
         return self._nth(cur, remaining, working)
+
+    def period_days(self, start: date, n: int, unit: Unit) -> int:
+        """How many days a budget of ``n`` units counts from ``start``, pauses aside.
+
+        ``n`` itself for calendar and working days; for months and years, the calendar days from
+        ``start`` to the same-numbered day (:func:`add_months`): 1 month from 31/01/2027 is 28 days,
+        1 year from 01/03/2027 is 366. A warning at a fraction of a month or year budget is counted
+        on these days (``engine/deadlines.py``).
+        """
+        if n <= 0:
+            raise ValueError(f"n must be >= 1, got {n}")
+        if unit in ("calendar", "working"):
+            return n
+        if unit not in UNITS:
+            raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(map(repr, UNITS))})")
+        return (add_months(start, n * 12 if unit == "year" else n) - start).days
 
     def _nth(self, cur: date, n: int, working: bool) -> date:
         """The ``n``-th counted day strictly after ``cur`` (no pauses)."""

@@ -15,9 +15,12 @@ Which budget applies:
 3. plus the extensions granted.
 
 Rungs are keyed by what they are (:data:`~engine.model.RUNG_DUE`): a warning by its fraction of
-the budget in per-mille (at the end of the day on which that many units have been counted), the
-due moment by 1000 (the end of the last day; a calendar-day period ending on a day off runs to the
-end of the next working day). The ledger keeps the key of the last rung fired, so a warning added
+the budget in per-mille (at the end of the day on which that many units have been counted; for a
+budget in months or years, that fraction of the calendar days of the whole period, counted as
+calendar days: the 0.5 rung of "01 năm" from 01/03/2027, 366 days, falls on the 183rd day,
+31/08/2027, see ``BusinessCalendar.period_days``), the due moment by 1000 (the end of the last
+day; a period in calendar days, months or years ending on a day off runs to the end of the next
+working day). The ledger keeps the key of the last rung fired, so a warning added
 later (``extra_warn_at``, a period's policy) never re-fires or skips another: it fires if its key
 is above the last one fired. A rung fires once per clock cycle; a ``restart`` pause policy starts
 a new cycle.
@@ -35,9 +38,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, cast
 
-from engine.calendar import BusinessCalendar
+from engine.calendar import BusinessCalendar, Unit
 from engine.definitions import Budget, DeadlineSpec
 from engine.errors import ConditionError, NotAllowedError
 from engine.expressions import ExpressionError
@@ -61,7 +64,7 @@ class Projection:
     """A deadline's budget in force and the moments derived from it."""
 
     amount: int
-    unit: Literal["calendar", "working"]
+    unit: Unit
     legal_basis: str
     due_date: date | None
     rungs: tuple[datetime | None, ...]  # warnings..., due
@@ -110,7 +113,7 @@ class DeadlineKeeper:
 
     # -- projection ---------------------------------------------------------------------------
     def budget(self, spec: DeadlineSpec, state: DeadlineLedger,
-               context: Mapping[str, Any]) -> tuple[int, Literal["calendar", "working"], str]:
+               context: Mapping[str, Any]) -> tuple[int, Unit, str]:
         """The budget in force (amount including extensions), its unit and legal basis."""
         rule_index = next((i for i in range(len(spec.rules) - 1, -1, -1)
                            if spec.rules[i].effective_from <= state.start_date), -1)
@@ -160,14 +163,16 @@ class DeadlineKeeper:
         return Projection(amount, unit, basis, found[0], found[1], keys)
 
     def _moments_of(self, fractions: tuple[float, ...], state: DeadlineLedger, amount: int,
-                    unit: Literal["calendar", "working"], windows: Mapping[int, tuple[tuple[date, date], ...]],
+                    unit: Unit, windows: Mapping[int, tuple[tuple[date, date], ...]],
                     ) -> tuple[date | None, tuple[datetime | None, ...]]:
         """The due date and the rungs' moments; a windowed rung whose day lies in no window has none."""
         cal, pauses = self.calendar, state.pauses
+        span = cal.period_days(state.start_date, amount, unit)  # a month or a year: its calendar days
+        rung_unit: Unit = "calendar" if unit in ("month", "year") else unit
         rungs: list[datetime | None] = []
         for fraction in fractions:
-            units = max(1, math.floor(fraction * amount))
-            day = cal.count_date(state.start_date, units, unit, pauses) if units < amount else None
+            units = max(1, math.floor(fraction * span))
+            day = cal.count_date(state.start_date, units, rung_unit, pauses) if units < span else None
             ranges = windows.get(round(fraction * RUNG_DUE))
             if day is not None and ranges is not None and not any(lo <= day <= hi for lo, hi in ranges):
                 day = None
@@ -204,14 +209,14 @@ class DeadlineKeeper:
             due_at = state.due_at.astimezone(tz)
             return Deadline(name=state.name, label=spec.label, status=state.status, due_at=due_at,
                             due_date=(due_at - timedelta(microseconds=1)).date(), warn_at=(), amount=amount,
-                            unit=unit, legal_basis=basis, started_at=state.started_at.astimezone(tz),
+                            unit=_unit(unit), legal_basis=basis, started_at=state.started_at.astimezone(tz),
                             extensions=state.extensions)
         p = projection or self.project(spec, state, context)
         return Deadline(
             name=state.name, label=spec.label, status=state.status,
             due_at=p.due_at.astimezone(tz) if p.due_at else None, due_date=p.due_date,
             warn_at=tuple(m.astimezone(tz) for m in p.rungs[:-1] if m is not None),
-            amount=p.amount, unit=p.unit, legal_basis=p.legal_basis,
+            amount=p.amount, unit=_unit(p.unit), legal_basis=p.legal_basis,
             started_at=state.started_at.astimezone(tz), extensions=state.extensions)
 
     # -- commands -----------------------------------------------------------------------------
@@ -315,6 +320,11 @@ class DeadlineKeeper:
                 state.status = "missed" if state.status == "missed" else "running"
             return True
         return False
+
+
+def _unit(unit: Unit) -> Any:
+    """``unit`` for :class:`~engine.model.Deadline`, whose annotation still names two units (issue 10)."""
+    return cast(Any, unit)
 
 
 def _cache_key(name: str, rule_index: int, context: Mapping[str, Any]) -> tuple[Any, ...] | None:

@@ -59,11 +59,21 @@ def test_is_working_day_2026(day: date, working: bool) -> None:
     assert cal().is_working_day(day) is working
 
 
-def test_swap_saturday_needs_override() -> None:
+def test_swap_saturday_comes_from_the_package() -> None:
+    """The Saturday worked for 31/08/2026 is a working day without any override (H17)."""
     plain = BusinessCalendar()
+    assert plain.is_working_day(D(2026, 8, 22))
+    assert plain.day_off_reason(D(2026, 8, 22)) is None
+    assert plain.working_day_reason(D(2026, 8, 22)) == "Làm bù cho ngày nghỉ 31/08/2026"
+    assert cal().working_day_reason(D(2026, 8, 22)) == SWAP.reason  # the operator's reason first
+    assert plain.working_day_reason(D(2026, 8, 23)) is None
+
+
+def test_a_plain_table_knows_no_swap_saturday() -> None:
+    """A table given as ``{day: name}`` is days off only: its Saturdays stay off."""
+    plain = BusinessCalendar(holidays={D(2026, 8, 31): "Ngày nghỉ (thay cho ngày 22/08/2026)"})
     assert not plain.is_working_day(D(2026, 8, 22))
     assert plain.day_off_reason(D(2026, 8, 22)) == "Thứ Bảy"
-    assert cal().day_off_reason(D(2026, 8, 22)) is None
 
 
 @pytest.mark.parametrize(
@@ -126,8 +136,12 @@ def test_working_day_deadlines(start: date, n: int, expected: date) -> None:
 
 
 def test_swap_without_override() -> None:
-    # 21 (Fri), 24 (Mon), 25 (Tue)
-    assert BusinessCalendar().due_date(D(2026, 8, 20), 3, "working") == D(2026, 8, 25)
+    # 21 (Fri), 22 (Sat, worked for 31/08: from the package), 24 (Mon)
+    assert BusinessCalendar().due_date(D(2026, 8, 20), 3, "working") == D(2026, 8, 24)
+    # an operator who declares 22/08 a day off after all: 21 (Fri), 24 (Mon), 25 (Tue)
+    off = BusinessCalendar(days_off=[DayOverride(D(2026, 8, 22), "Không làm bù")])
+    assert off.due_date(D(2026, 8, 20), 3, "working") == D(2026, 8, 25)
+    assert off.day_off_reason(D(2026, 8, 22)) == "Không làm bù"
 
 
 def test_working_days_between_edges() -> None:
@@ -282,7 +296,7 @@ def test_override_outside_range() -> None:
 
 
 def test_override_in_both_lists() -> None:
-    with pytest.raises(CalendarError, match=r"2026-08-22 is in both days_off and working_days"):
+    with pytest.raises(CalendarError, match=r"2026-08-22 is in both days_off \('x'\) and working_days"):
         BusinessCalendar(working_days=[SWAP], days_off=[DayOverride(D(2026, 8, 22), "x")])
 
 
