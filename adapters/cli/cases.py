@@ -95,6 +95,8 @@ def case_show(case_id: str, as_json: JsonOpt = False) -> None:
     case = eng.get(case_id)
     lines = [f"{case.id} {case.kind} state={case.state} v{case.version} received={local(case.received_at)}",
              f"allowed: {', '.join(eng.allowed_events(case_id)) or '-'}", *_deadline_lines(case)]
+    if case.forwarded_from:
+        lines.insert(1, f"forwarded from: {case.forwarded_from['body']} ({case.forwarded_from['level']})")
     print_value(case, as_json, "\n".join(lines))
 
 

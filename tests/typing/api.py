@@ -20,6 +20,12 @@ def portal(config: str) -> None:
     case: Case = eng.open_case("complaint", received_at=clock.now(), petitioners=[{"name": "Nguyễn Văn A"}],
                                respondent="Phòng A", subject="Đất đai", channel="portal",
                                fields={"remote_area": False})
+    forwarded: Case = eng.open_case("complaint", received_at=clock.now(), petitioners=[{"name": "Nguyễn Văn B"}],
+                                    respondent="UBND xã A", subject="Đất đai", channel="forwarded",
+                                    forwarded_from={"body": "Thanh tra Chính phủ", "level": "central"})
+    body: str | None = forwarded.forwarded_from["body"] if forwarded.forwarded_from else None
+    flagged: list[tuple[str, datetime]] = [(f.type, f.since) for f in forwarded.flags]
+    print(body, flagged)
     acceptance: Deadline = case.deadlines["acceptance"]
     due: date | None = acceptance.due_date
     allowed: list[str] = eng.allowed_events(case.id, role="inspector")
