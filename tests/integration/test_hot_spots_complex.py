@@ -111,6 +111,16 @@ def test_a_crowded_complaint_received_in_july_2026_is_complex_by_rule(eng: Engin
     assert spot_events(eng).count(("hotspot.detected", "complex")) == 1
 
 
+def test_the_rule_skips_a_complaint_where_mark_complex_is_not_allowed(eng: Engine, clock: ManualClock) -> None:
+    """A crowded group from July 2026 whose first complaint was transferred: the others are marked, it is not."""
+    clock.set(datetime(2026, 7, 10, 9, 0, tzinfo=TZ))
+    ids = [open_letter(eng, clock, i).id for i in range(4)]
+    eng.fire(ids[0], "transfer", actor="cb01", role="clerk", payload={"to_body": "Sở Tài nguyên và Môi trường"})
+    ids.append(open_letter(eng, clock, 4).id)  # crowded: the transferred case counts, but is final
+    assert eng.get(ids[0]).state == "transferred" and eng.get(ids[0]).fields["complex"] is False
+    assert all(eng.get(cid).fields["complex"] is True for cid in ids[1:])
+
+
 def test_a_crowded_complaint_received_in_march_2026_stays_the_officers_call(eng: Engine,
                                                                            clock: ManualClock) -> None:
     """Five complaints from 02/03/2026 (before NĐ 155/2026): crowded, none complex; the fifth's Case shows crowded."""
