@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from engine.calendar import CalendarError
 from engine.deadlines import DeadlineChanges, DeadlineKeeper
-from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS
+from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS, previous_top, stack_after
 from engine.errors import NotAllowedError, ValidationError
 from engine.expressions import ExpressionError
 from engine.inputs import CaseInput
 from engine.machines import CompiledTransition, CompiledWorkflow
 from engine.model import SYSTEM, CaseRecord, DeadlineLedger, HistoryEntry, NewEvent, chain_hash
 
-__all__ = ["Outcome", "allowed_events", "decide", "decide_open"]
+__all__ = ["Outcome", "allowed_events", "clock_names", "context_names", "decide", "decide_open"]
 
 
 @dataclass(slots=True)
@@ -63,7 +63,8 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
         forwarded_from=data.forwarded_from.model_dump() if data.forwarded_from is not None else None)
     try:
         changes = keeper.apply(case_id=record.id, event=OPENED, source=None, target=defn.initial, at=now,
-                               clock_start=data.received_at, existing=[], context=record.context({}, role),
+                               clock_start=data.received_at, existing=[],
+                               context=record.context({}, role, **context_names(keeper, [], now)),
                                actor=actor, payload={})
     except CalendarError as exc:
         raise ValidationError("received_at", str(exc)) from None
@@ -81,9 +82,11 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
 def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
            event: str, *, actor: str, role: str, payload: Mapping[str, Any], now: datetime) -> Outcome:
     """Fire ``event`` on a loaded case: the outcome, or NotAllowedError naming state, event and what is allowed."""
-    transition, clean = _choose(compiled, keeper, record, ledgers, event, role, payload)
+    names = context_names(keeper, ledgers, now)
+    transition, clean = _choose(compiled, keeper, record, ledgers, event, role, payload, names)
     source = record.state
-    target = record.previous_state if transition.spec.to == PREVIOUS else transition.spec.to
+    returned = transition.spec.to == PREVIOUS
+    target = previous_top(record.previous_state) if returned else transition.spec.target(source)
     assert target is not None
     fields = record.fields
     if transition.spec.set:
@@ -94,10 +97,13 @@ def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecor
         fields = compiled.validate_fields(fields)
     # Every check has passed: from here the loaded record becomes the new one.
     expected, fields_changed = record.version, fields != record.fields
-    record.previous_state = record.previous_state if target == source else source  # a self-loop keeps it
+    # a self-loop keeps the stack of previous states, a return pops it, a detour pushes onto it
+    record.previous_state = stack_after(record.previous_state, source, target, returned=returned,
+                                        detours=compiled.definition.detours())
     record.state, record.version, record.updated_at, record.fields = target, expected + 1, now, fields
     changes = keeper.apply(case_id=record.id, event=event, source=source, target=target, at=now, clock_start=now,
-                           existing=ledgers, context=record.context(clean, role), actor=actor, payload=clean)
+                           existing=ledgers, context=record.context(clean, role, **names), actor=actor,
+                           payload=clean)
     entry = _entry(record, event, source, target, actor, role, now, clean)
     record.history_head = entry.hash
     moved = NewEvent("case.transitioned", record.id, now, {
@@ -108,9 +114,15 @@ def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecor
                    ledgers=[*ledgers, *changes.inserted])
 
 
-def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | None) -> list[str]:
-    """Events ``role`` (any human role when None) may fire on the case now, guards checked without payload."""
+def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | None,
+                   names: Mapping[str, Any] | None = None) -> list[str]:
+    """Events ``role`` (any human role when None) may fire on the case now, guards checked without payload.
+
+    ``names``: the ``now``, ``tz`` and ``deadlines`` the guards see (:meth:`CaseRecord.context`);
+    a guard that reads a name not given counts as allowed (it cannot be checked yet).
+    """
     allowed = []
+    names = names or {}
     for event in compiled.events_from(record.state):
         for c in compiled.candidates(event, record.state, record.previous_state):
             if role is not None and role not in c.spec.roles:
@@ -118,7 +130,8 @@ def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | N
             if role is None and c.spec.roles == [SYSTEM]:
                 continue
             try:
-                ok = c.guard is None or c.guard.evaluate(record.context(dict.fromkeys(c.spec.payload), role or ""))
+                ok = c.guard is None or c.guard.evaluate(
+                    record.context(dict.fromkeys(c.spec.payload), role or "", **names))
             except ExpressionError:
                 ok = True  # depends on a payload the caller has not given yet
             if ok:
@@ -128,9 +141,10 @@ def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | N
 
 
 def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
-            event: str, role: str, payload: Mapping[str, Any]) -> tuple[CompiledTransition, dict[str, Any]]:
+            event: str, role: str, payload: Mapping[str, Any],
+            names: Mapping[str, Any]) -> tuple[CompiledTransition, dict[str, Any]]:
     def refuse(reason: str, why: str) -> NotAllowedError:
-        allowed = allowed_events(compiled, record, role)
+        allowed = allowed_events(compiled, record, role, names)
         if why == "guard":  # the guard was checked with this payload: not allowed, whatever a blank one says
             allowed = [e for e in allowed if e != event]
         return NotAllowedError(case_id=record.id, state=record.state, event=event, reason=reason, allowed=allowed,
@@ -145,18 +159,44 @@ def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseReco
         roles = sorted({r for c in candidates for r in c.spec.roles})
         raise refuse(f"role {role!r} may not fire it (roles: {', '.join(roles)})", "role")
     # a bound reached explains more than the guard that encodes it
-    keeper.check_extensions(event, record.state, ledgers, lambda: allowed_events(compiled, record, role))
+    keeper.check_extensions(event, record.state, ledgers, lambda: allowed_events(compiled, record, role, names))
     clean = permitted[0].validate_payload(payload)
     for candidate in permitted:
         if candidate.guard is None:
             return candidate, clean
         try:
-            if candidate.guard.evaluate(record.context(clean, role)):
+            if candidate.guard.evaluate(record.context(clean, role, **names)):
                 return candidate, clean
         except ExpressionError as exc:
             raise refuse(f"its condition could not be checked ({exc})", "guard") from None
     conditions = " / ".join(c.guard.source for c in permitted if c.guard is not None)
     raise refuse(f"its condition is false: {conditions}", "guard")
+
+
+def context_names(keeper: DeadlineKeeper, ledgers: list[DeadlineLedger], now: datetime) -> dict[str, Any]:
+    """The ``now``, ``tz`` and ``deadlines`` of :meth:`CaseRecord.context` for a command at ``now``.
+
+    Whoever evaluates a guard or a deadline condition outside a command (listing the allowed
+    events, a tick re-projecting a clock) passes the same, so that both see the same names.
+    """
+    tz = keeper.calendar.timezone
+    return {"now": now, "tz": tz, "deadlines": clock_names(keeper.workflow, ledgers, tz)}
+
+
+def clock_names(compiled: CompiledWorkflow, ledgers: list[DeadlineLedger], tz: tzinfo) -> dict[str, dict[str, Any]]:
+    """``deadlines.<name>`` for the guards: every declared deadline's ``status`` and ``due_date``.
+
+    ``absent`` (and no due date) for a clock that never started; the due date is the last day of
+    the period (``due_at`` is the end of that day), none while paused.
+    """
+    found: dict[str, dict[str, Any]] = {name: {"status": "absent", "due_date": None}
+                                        for name in compiled.definition.deadlines}
+    for ledger in ledgers:
+        if ledger.name in found:
+            due = ledger.due_at if ledger.due_at is not None and not ledger.paused else None
+            found[ledger.name] = {"status": ledger.status, "due_date": None if due is None else
+                                  (due.astimezone(tz) - timedelta(microseconds=1)).date().isoformat()}
+    return found
 
 
 def _entry(record: CaseRecord, event: str, source: str | None, target: str, actor: str, role: str,

@@ -328,12 +328,14 @@ def _unit(unit: Unit) -> Any:
 
 
 def _cache_key(name: str, rule_index: int, context: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """A hashable key of what a variant condition can read (fields and case); None if unhashable.
+    """A hashable key of what a variant condition can read (fields, case, dates, clocks); None if unhashable.
 
     Field order is the definition's (validation dumps fields in declared order), so no sort is needed.
     """
     try:
-        key = (name, rule_index, tuple(context["fields"].items()), tuple(context["case"].values()))
+        key = (name, rule_index, tuple(context["fields"].items()), tuple(context["case"].values()),
+               context.get("now"), context.get("received_at"),  # conditions may read dates and other clocks
+               tuple((n, *d.values()) for n, d in context.get("deadlines", {}).items()))
         hash(key)
     except TypeError:
         return None

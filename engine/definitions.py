@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 __all__ = [
     "OPENED",
     "PAYLOAD_REF",
     "PREVIOUS",
+    "SAME",
+    "STACK_LIMIT",
     "Budget",
     "DeadlineRule",
     "DeadlineSpec",
@@ -31,19 +33,35 @@ __all__ = [
     "TransitionSpec",
     "WorkflowDefinition",
     "check_definition",
+    "json_schema",
+    "previous_top",
+    "stack_after",
 ]
 
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Unit = Literal["calendar", "working"]
+Unit = Literal["calendar", "working", "month", "year"]
 FieldType = Literal["bool", "int", "str", "date", "list"]
 
 #: Target of a transition that returns to the state the case was in before the current one
 #: (``resume`` after ``suspend``).
 PREVIOUS = "@previous"
+#: Target of a transition that stays in the state it leaves (a self-loop declared once, even with
+#: several sources); also what a transition without ``to`` means.
+SAME = "@same"
+#: The previous states are kept as a stack in the one ``previous_state`` column, bottom first,
+#: joined by :data:`STACK_SEPARATOR`; at most :data:`STACK_LIMIT` characters (the column's width),
+#: the oldest entries dropped first. State names are ``[a-z0-9_]``, so the separator is unambiguous.
+STACK_SEPARATOR = ">"
+STACK_LIMIT = 64
 #: The pseudo-event that starts a clock when the case is opened (from the date of receipt).
 OPENED = "opened"
 #: In a transition's ``set``, a value ``"$payload.x"`` takes the payload field ``x``.
 PAYLOAD_REF = "$payload."
+
+
+#: ``from:`` is one state name or a list of them (``"*"``: every non-final state).
+_ONE_OR_MANY_STATES: dict[str, Any] = {"anyOf": [
+    {"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
 
 
 class _Model(BaseModel):
@@ -71,14 +89,16 @@ class StateSpec(_Model):
 class TransitionSpec(_Model):
     """One edge: ``event`` moves a case from one of ``from`` to ``to``, for ``roles``, if ``guard``.
 
-    ``set`` assigns case fields: a literal, or ``"$payload.x"`` for the payload field ``x``.
+    ``to`` is a state, ``"@previous"`` (back where the case came from) or ``"@same"`` (stay: a
+    self-loop; also what a missing ``to`` means). ``set`` assigns case fields: a literal, or
+    ``"$payload.x"`` for the payload field ``x``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     event: Ident
-    source: list[str] = Field(alias="from", min_length=1)
-    to: str
+    source: Annotated[list[str], WithJsonSchema(_ONE_OR_MANY_STATES)] = Field(alias="from", min_length=1)
+    to: str = SAME
     roles: list[Ident] = Field(min_length=1)
     guard: str | None = None
     payload: dict[Ident, FieldSpec] = Field(default_factory=dict)
@@ -90,6 +110,17 @@ class TransitionSpec(_Model):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _stay_when_missing(cls, value: Any) -> Any:
+        return SAME if value is None else value
+
+    def target(self, source: str) -> str | None:
+        """Where the transition takes a case in ``source``: a state, or None for ``@previous``."""
+        if self.to == PREVIOUS:
+            return None
+        return source if self.to == SAME else self.to
 
 
 class Budget(_Model):
@@ -194,28 +225,57 @@ class WorkflowDefinition(_Model):
     def came_from(self) -> dict[str, set[str]]:
         """For each state, the states a case in it may have come from: where ``@previous`` can take it.
 
-        The previous state is the source of the last transition that changed the state, so the sets
-        are a fixpoint over the edges: ``P -> S`` (``P != S``) puts ``P`` in ``S``'s set, and a
-        ``@previous`` return from ``T`` to ``S`` puts ``T`` there. Guards are ignored, so a set may be
-        larger than what a case can really do, never smaller.
+        The previous states are a stack (:func:`stack_after`): a move into ``S`` from ``P != S``
+        puts ``P`` on top, a ``@previous`` return pops it, so the state a return reveals is again
+        one that led into it. Hence each set is the sources of the edges into the state. Guards are
+        ignored, so a set may be larger than what a case can really do, never smaller.
         """
         back: dict[str, set[str]] = {name: set() for name in self.states}
-        returning: list[str] = []
         for t in self.transitions:
             for source in self.sources(t):
-                if t.to == PREVIOUS:
-                    returning.append(source)
-                elif t.to != source and t.to in back:
-                    back[t.to].add(source)
-        changed = True
-        while changed:
-            changed = False
-            for source in returning:
-                for dest in list(back.get(source, ())):
-                    if dest != source and dest in back and source not in back[dest]:
-                        back[dest].add(source)
-                        changed = True
+                dest = t.target(source)
+                if dest is not None and dest != source and dest in back:
+                    back[dest].add(source)
         return back
+
+    def detours(self) -> frozenset[str]:
+        """The states a ``@previous`` transition leaves: entering one pushes onto the stack."""
+        return frozenset(s for t in self.transitions if t.to == PREVIOUS for s in self.sources(t))
+
+
+def previous_top(stored: str | None) -> str | None:
+    """The state ``@previous`` returns to, from the stored stack (or a plain state name)."""
+    if not stored:
+        return None
+    return stored.rsplit(STACK_SEPARATOR, 1)[-1]
+
+
+def stack_after(stored: str | None, source: str, target: str, *, returned: bool,
+                detours: frozenset[str]) -> str | None:
+    """The stored previous-state stack after a move from ``source`` to ``target``.
+
+    A self-loop keeps it; a ``@previous`` return pops its top (the state returned to); a move into
+    a detour state (one with a ``@previous`` exit) pushes ``source``; a move into any other state
+    starts again from ``[source]``, so the stack is only as deep as detours are nested
+    (suspended inside a clarification inside verification).
+    """
+    if target == source and not returned:
+        return stored
+    stack = stored.split(STACK_SEPARATOR) if stored else []
+    if returned:
+        rest = stack[:-1]
+        return STACK_SEPARATOR.join(rest) or None
+    stack = [*stack, source] if target in detours else [source]
+    while len(STACK_SEPARATOR.join(stack)) > STACK_LIMIT and len(stack) > 1:
+        stack = stack[1:]
+    return STACK_SEPARATOR.join(stack)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a workflow file (for editors: ``# yaml-language-server: $schema=...``)."""
+    schema = WorkflowDefinition.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
+            "title": "kntc workflow definition"}
 
 
 class Problem(BaseModel):
@@ -239,8 +299,9 @@ def _problems(defn: WorkflowDefinition) -> Iterator[Problem]:
             if source != "*" and source not in states:
                 yield Problem(loc=("transitions", i, "from"), message=f"unknown state {source!r}")
             elif source != "*" and states[source].final:
-                yield Problem(loc=("transitions", i, "from"), message=f"state {source!r} is final")
-        if t.to != PREVIOUS and t.to not in states:
+                stay = " (a `@same` transition would keep the case in it)" if t.to == SAME else ""
+                yield Problem(loc=("transitions", i, "from"), message=f"state {source!r} is final{stay}")
+        if t.to not in (PREVIOUS, SAME) and t.to not in states:
             yield Problem(loc=("transitions", i, "to"), message=f"unknown state {t.to!r}")
         for name in t.set:
             if name not in defn.fields:
@@ -286,9 +347,10 @@ def _reachability(defn: WorkflowDefinition) -> Iterator[Problem]:
     while frontier:  # `@previous` returns only to states already reached, so it adds none
         state = frontier.pop()
         for t in defn.transitions:
-            if state in defn.sources(t) and t.to != PREVIOUS and t.to not in reached:
-                reached.add(t.to)
-                frontier.append(t.to)
+            dest = t.target(state)
+            if state in defn.sources(t) and dest is not None and dest not in reached:
+                reached.add(dest)
+                frontier.append(dest)
     for name in defn.states:
         if name not in reached:
             yield Problem(loc=("states", name), message=f"state {name!r} is unreachable from {defn.initial!r}")
@@ -307,7 +369,8 @@ def _endings(defn: WorkflowDefinition) -> Iterator[Problem]:
     out: dict[str, set[str]] = {}
     for t in defn.transitions:
         for source in defn.sources(t):
-            out.setdefault(source, set()).update(back.get(source, set()) if t.to == PREVIOUS else {t.to})
+            dest = t.target(source)
+            out.setdefault(source, set()).update(back.get(source, set()) if dest is None else {dest})
     ending = {name for name, spec in defn.states.items() if spec.final}
     changed = True
     while changed:

@@ -1,10 +1,20 @@
 """Guards and conditions: CEL (Common Expression Language) compiled once at load.
 
-An expression sees four names: ``fields`` (the case's data fields, every declared one present),
-``payload`` (the event's payload fields), ``case`` (``state``, ``channel``, ``petitioner_count``,
-``kind``) and ``role`` (the acting role). CEL has no side effects and no loops, so a definition
-cannot run code. Compiling checks the syntax; :func:`compile_expression` also checks that every
-``fields.x`` / ``payload.x`` the expression reads is declared, so a typo is a load error, not a
+An expression sees ``fields`` (the case's data fields, every declared one present), ``payload``
+(the event's payload fields), ``case`` (``state``, ``channel``, ``petitioner_count``, ``kind``),
+``role`` (the acting role), ``now`` (the command's moment) and ``received_at`` (the case's receipt)
+as local dates, and ``deadlines.<name>`` (``status``: running, paused, met, missed or absent;
+``due_date``, null while paused or absent) for every deadline the workflow declares.
+
+Dates are ISO ``'YYYY-MM-DD'`` strings in CEL, as ``type: date`` fields already are, so they
+compare in calendar order: ``received_at >= date('2026-07-01')``, ``fields.dialogue_date > now``.
+``date('YYYY-MM-DD')`` is a literal date, checked at load (an impossible date is a load error)
+and compiled to the string; a plain ``'2026-07-01'`` also works but is not checked. CEL's own
+``timestamp()`` does not compare with these names (a type error at load).
+
+CEL has no side effects and no loops, so a definition cannot run code. Compiling checks the
+syntax; :func:`compile_expression` also checks that every ``fields.x`` / ``payload.x`` /
+``deadlines.x`` the expression reads is declared, so a typo is a load error, not a
 guard that is silently false at run time.
 
 Escalation rules (:mod:`engine.escalation`) see other names: :func:`compile_rule_condition`
@@ -20,14 +30,18 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from types import ModuleType
 from typing import Any
 
-__all__ = ["CASE_ATTRIBUTES", "ROOTS", "RULE_CASE_ATTRIBUTES", "RULE_ROOTS", "Expression", "ExpressionError",
-           "compile_expression", "compile_rule_condition"]
+__all__ = ["CASE_ATTRIBUTES", "DEADLINE_ATTRIBUTES", "DEADLINE_STATUSES", "ROOTS", "RULE_CASE_ATTRIBUTES",
+           "RULE_ROOTS", "Expression", "ExpressionError", "compile_expression", "compile_rule_condition"]
 
-ROOTS = frozenset({"fields", "payload", "case", "role"})
+ROOTS = frozenset({"fields", "payload", "case", "role", "now", "received_at", "deadlines"})
+DEADLINE_ATTRIBUTES = frozenset({"status", "due_date"})
+#: What ``deadlines.<name>.status`` may be: a ledger's status, or ``absent`` (the clock never started).
+DEADLINE_STATUSES = ("running", "paused", "met", "missed", "absent")
 CASE_ATTRIBUTES = frozenset({"state", "channel", "petitioner_count", "kind"})
 #: What an escalation rule's condition may read (see :func:`compile_rule_condition`).
 RULE_ROOTS = frozenset({"event", "case", "phase"})
@@ -36,6 +50,9 @@ EVENT_ATTRIBUTES = frozenset({"type", "data"})
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _TYPE_ERRORS = ("Unsupported operation", "No such overload")
 _MEMBER = re.compile(r"\b(fields|payload|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_DEADLINE_MEMBER = re.compile(r"(?<![.\w])deadlines\s*\.\s*([A-Za-z_]\w*)(?:\s*\.\s*([A-Za-z_]\w*))?")
+_DATE_LITERAL = re.compile(r"(?<![.\w])date\s*\(\s*(?:'([^'\\]*)'|\"([^\"\\]*)\")\s*\)")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RULE_MEMBER = re.compile(r"(?<![.\w])(event|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -106,10 +123,39 @@ class Expression:
         return f"gives {type(result).__name__} {result!r}, not true or false"
 
 
-def compile_expression(source: str, *, fields: Iterable[str], payload: Iterable[str] = ()) -> Expression:
-    """Compile ``source``; raise :class:`ExpressionError` naming what is wrong."""
+def compile_expression(source: str, *, fields: Iterable[str], payload: Iterable[str] = (),
+                       deadlines: Iterable[str] = ()) -> Expression:
+    """Compile ``source``; raise :class:`ExpressionError` naming what is wrong.
+
+    Also checked: every ``deadlines.<name>`` names a declared deadline (and ``.status`` or
+    ``.due_date``), and every ``date('...')`` literal is a real ``YYYY-MM-DD`` date.
+    """
     declared = {"fields": set(fields), "payload": set(payload), "case": set(CASE_ATTRIBUTES)}
-    return _compile(source, ROOTS, _MEMBER, declared)
+    known = set(deadlines)
+    for name, attribute in _DEADLINE_MEMBER.findall(_STRING.sub("''", source)):
+        if name not in known:
+            raise ExpressionError(f"unknown deadline {name!r} (declared: {', '.join(sorted(known)) or 'none'})")
+        if attribute and attribute not in DEADLINE_ATTRIBUTES:
+            raise ExpressionError(f"unknown deadline attribute {attribute!r} (known: "
+                                  f"{', '.join(sorted(DEADLINE_ATTRIBUTES))})")
+    expression = _compile(_dates(source), ROOTS, _MEMBER, declared)
+    if "date" in expression.program.functions():
+        raise ExpressionError("date() takes a literal 'YYYY-MM-DD', e.g. date('2026-07-01')")
+    return Expression(source=source, program=expression.program, roots=expression.roots)
+
+
+def _dates(source: str) -> str:
+    """``source`` with each ``date('YYYY-MM-DD')`` replaced by its ISO string; raise if one is not a date."""
+    def replace(match: re.Match[str]) -> str:
+        text = match.group(1) if match.group(1) is not None else match.group(2)
+        try:
+            if not _ISO_DATE.match(text):
+                raise ValueError("not YYYY-MM-DD")
+            date.fromisoformat(text)
+        except ValueError as exc:
+            raise ExpressionError(f"date({text!r}) is not a date: {exc}") from None
+        return f"'{text}'"
+    return _DATE_LITERAL.sub(replace, source)
 
 
 def compile_rule_condition(source: str) -> Expression:

@@ -1,7 +1,8 @@
 """A workflow's state graph as Mermaid or Graphviz dot text, for documentation and review.
 
 A ``to: "@previous"`` transition is drawn as one edge to each state the case can go back to
-(:meth:`WorkflowDefinition.came_from`), labelled "về trạng thái trước" and dashed in dot.
+(:meth:`WorkflowDefinition.came_from`), labelled "về trạng thái trước" and dashed in dot. A
+``to: "@same"`` transition (or one without ``to``) is a loop on each of its source states.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def _edges(defn: WorkflowDefinition) -> Iterator[tuple[str, str, str, bool]]:
     order = list(defn.states)
     for t in defn.transitions:
         for source in defn.sources(t):
-            targets = sorted(back.get(source, ()), key=order.index) if t.to == PREVIOUS else [t.to]
+            dest = t.target(source)  # a state (itself for `@same`), or None for `@previous`
+            targets = sorted(back.get(source, ()), key=order.index) if dest is None else [dest]
             for target in targets:
                 if (source, target, t.event) not in seen:
                     seen.add((source, target, t.event))

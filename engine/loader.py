@@ -64,8 +64,10 @@ def validate_files(paths: Iterable[str | Path]) -> list[DefinitionError]:
 
     Where loading stops at the first mistake, this reports them all: broken YAML (one per file,
     since the rest cannot be read), every shape error (a misspelt key as "unknown key"), every
-    failed cross check, every expression that does not compile or has a type error, and a
-    workflow name already declared by an earlier file. An empty list means every file loads.
+    failed cross check (a ``@same`` transition from a final state included), every expression
+    that does not compile, has a type error, names an undeclared field or deadline or holds a
+    ``date('...')`` that is not a date, and a workflow name already declared by an earlier file.
+    An empty list means every file loads.
     """
     return [problem for result in _check_files(paths) for problem in result.problems]
 

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictIn
 from pydantic import ValidationError as PydanticValidationError
 from transitions import Machine
 
-from engine.definitions import PREVIOUS, FieldSpec, TransitionSpec, WorkflowDefinition
+from engine.definitions import PREVIOUS, FieldSpec, TransitionSpec, WorkflowDefinition, previous_top
 from engine.errors import ValidationError
 from engine.expressions import Expression, ExpressionError, compile_expression
 from engine.pydantic_errors import first_problem
@@ -106,9 +106,13 @@ class CompiledWorkflow:
         return self.definition.name
 
     def candidates(self, event: str, state: str, previous_state: str | None) -> list[CompiledTransition]:
-        """Transitions of ``event`` out of ``state`` in declaration order (guards not yet checked)."""
+        """Transitions of ``event`` out of ``state`` in declaration order (guards not yet checked).
+
+        ``previous_state`` is the stored stack of previous states (or just its top).
+        """
+        top = previous_top(previous_state)
         return [compiled for dest, compiled in self.routes.get((event, state), ())
-                if compiled.spec.to != PREVIOUS or dest == previous_state]
+                if compiled.spec.to != PREVIOUS or dest == top]
 
     def events_from(self, state: str) -> list[str]:
         """Every event with a transition out of ``state``, ignoring roles and guards."""
@@ -148,22 +152,26 @@ def compile_expressions(defn: WorkflowDefinition, *, check_types: bool = False) 
     """Every guard and deadline condition of ``defn`` compiled, keyed by its place in the YAML.
 
     With ``check_types``, each is also evaluated once on sample data of the declared types
-    (``False``, ``0``, ``""``, an ISO date, ``[]``), so that a type error such as
+    (``False``, ``0``, ``""``, an ISO date, ``[]``; ``now``, ``received_at`` and each deadline's
+    ``due_date`` an ISO date, its ``status`` ``running``), so that a type error such as
     ``fields.flag + 1`` fails at load, not at fire time; errors that depend on the values
     (division by zero, a missing key) are not reported.
     Raises the first :class:`ExpressionProblem`, with every one found in its ``problems``.
     """
     fields = _sample(defn.fields)
     case = {"state": defn.initial, "channel": "post", "petitioner_count": 0, "kind": defn.name}
+    day = _SAMPLES["date"]
+    clocks = {name: {"status": "running", "due_date": day} for name in defn.deadlines}
     compiled: dict[Loc, Expression] = {}
     problems: list[ExpressionProblem] = []
     for loc, source, payload, role in _expressions(defn):
         try:
-            expression = compile_expression(source, fields=fields, payload=payload)
+            expression = compile_expression(source, fields=fields, payload=payload, deadlines=defn.deadlines)
         except ExpressionError as exc:
             problems.append(ExpressionProblem(loc, f"expression {source!r}: {exc}"))
             continue
-        sample = {"fields": fields, "payload": _sample(payload), "case": case, "role": role}
+        sample = {"fields": fields, "payload": _sample(payload), "case": case, "role": role, "now": day,
+                  "received_at": day, "deadlines": clocks}
         reason = expression.type_error(sample) if check_types else None
         if reason is not None:
             problems.append(ExpressionProblem(loc, f"expression {source!r}: {reason}"))
@@ -203,8 +211,9 @@ def _sample(specs: Mapping[str, FieldSpec]) -> dict[str, Any]:
 
 def _edges(defn: WorkflowDefinition, spec: TransitionSpec) -> Iterator[tuple[str, str]]:
     for source in defn.sources(spec):
-        if spec.to != PREVIOUS:
-            yield source, spec.to
+        dest = spec.target(source)
+        if dest is not None:
+            yield source, dest
             continue
         for dest, state in defn.states.items():  # back to whichever state the case came from
             if dest != source and not state.final:

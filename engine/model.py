@@ -205,11 +205,22 @@ class CaseRecord:
     #: Transaction.set_case_flags, never by update_case
     flags: list[dict[str, Any]] = field(default_factory=list)
 
-    def context(self, payload: dict[str, Any] | None = None, role: str = SYSTEM) -> dict[str, Any]:
-        """The names a CEL guard or condition sees for this case."""
+    def context(self, payload: dict[str, Any] | None = None, role: str = SYSTEM, *, now: datetime | None = None,
+                tz: tzinfo | None = None, deadlines: Mapping[str, Mapping[str, Any]] | None = None,
+                ) -> dict[str, Any]:
+        """The names a CEL guard or condition sees for this case (see :mod:`engine.expressions`).
+
+        ``now`` (default: the case's last change) and ``received_at`` are ISO local dates in ``tz``
+        (default: the timezone the datetimes carry); ``deadlines`` maps each declared deadline to
+        its ``status`` and ``due_date`` (the caller builds it from the ledgers; default: none).
+        """
+        moment = now or self.updated_at
         return {"fields": self.fields, "payload": payload or {}, "role": role,
                 "case": {"state": self.state, "channel": self.channel,
-                         "petitioner_count": self.petitioner_count, "kind": self.kind}}
+                         "petitioner_count": self.petitioner_count, "kind": self.kind},
+                "now": (moment.astimezone(tz) if tz else moment).date().isoformat(),
+                "received_at": (self.received_at.astimezone(tz) if tz else self.received_at).date().isoformat(),
+                "deadlines": deadlines or {}}
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""``kntc validate`` and ``kntc graph``: the operator's checks of workflow files and config.yaml."""
+"""``kntc validate``, ``kntc graph`` and ``kntc schema``: the operator's checks and aids for workflow files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from adapters.config import Settings
     from engine.machines import CompiledWorkflow
 
-__all__ = ["graph", "is_config_file", "validate"]
+__all__ = ["graph", "is_config_file", "schema", "validate"]
 
 
 def is_config_file(path: Path) -> bool:
@@ -108,3 +108,25 @@ def graph(workflow: str, fmt: Annotated[str, typer.Option("--format", help="merm
         raise ValidationError("workflow", f"unknown workflow {workflow!r} (known: {', '.join(sorted(workflows))})")
     definition = workflows[workflow].definition
     typer.echo(to_mermaid(definition) if fmt == "mermaid" else to_dot(definition), nl=False)
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the schema to this file instead of printing it.")] = None) -> None:
+    """Print the JSON Schema of a workflow file, for editors.
+
+    Put ``# yaml-language-server: $schema=<path of the schema>`` at the top of a workflow file
+    and an editor with the YAML language server checks keys and values as you type.
+    """
+    import json
+
+    from engine.definitions import json_schema
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError("--out", f"cannot write {out}: {exc.strerror}") from None
+    typer.echo(f"wrote {out}")

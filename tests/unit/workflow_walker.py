@@ -147,7 +147,7 @@ def final_states_reached(w: CompiledWorkflow, starts_on: list[str], stops_on: li
 
     def steps(pair: tuple[str, str | None], skip: list[str]) -> list[tuple[str, tuple[str, str | None]]]:
         state, previous = pair
-        return [(event, (previous if c.spec.to == PREVIOUS else c.spec.to, state))
+        return [(event, (previous if c.spec.to == PREVIOUS else c.spec.target(state) or state, state))
                 for event in w.events_from(state) if event not in skip
                 for c in w.candidates(event, state, previous)]
 
