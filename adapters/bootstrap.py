@@ -7,7 +7,9 @@ declared, builds the business calendar, connects the store (creating or migratin
 to migrate), stores the definitions, and re-projects open deadlines when the calendar changed since
 the timers were last projected. The configured sensitive periods add their job (``period.phase``,
 :class:`~engine.periods.PhaseChanges`) to the caller's ``jobs`` and their phases' warning rungs
-to the deadline keepers; open deadlines are re-projected when those rungs changed.
+to the deadline keepers; open deadlines are re-projected when those rungs changed. A phase's
+``notify_at_once`` and the recognition of election letters are reactors
+(:mod:`adapters.escalation_wiring`).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     own: list[ScheduledJob] = [PhaseChanges(periods)] if periods else []
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
                     tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs],
-                    reactors=configured_reactors(settings, calendar, reactors))
+                    reactors=configured_reactors(settings, calendar, reactors, workflows=workflows))
     engine.runtime.use_periods(periods)  # before anything projects a deadline: the phases' rungs
     sync_calendar(engine.runtime)
     sync_periods(engine.runtime)
@@ -72,17 +74,21 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
 
 
 def configured_reactors(settings: Settings, calendar: BusinessCalendar,
-                        extra: Mapping[str, Sequence[Reactor]] | None = None) -> dict[str, list[Reactor]]:
-    """What config.yaml switches on, in order: content groups and their hot spots (``grouping``), then
-    the escalation rules (which see the hot spots in the same transaction), then the caller's own."""
-    from adapters.escalation_wiring import escalation_reactors, merge_reactors
+                        extra: Mapping[str, Sequence[Reactor]] | None = None, *,
+                        workflows: Mapping[str, CompiledWorkflow] | None = None) -> dict[str, list[Reactor]]:
+    """What config.yaml switches on, in order: content groups and their hot spots (``grouping``), the
+    phases' ``notify_at_once`` and the escalation rules (both see the hot spots in the same
+    transaction), election letters at intake (``workflows``: their letter workflow), the caller's own."""
+    from adapters.escalation_wiring import election_reactors, escalation_reactors, merge_reactors, policy_reactors
     periods = tuple(settings.periods)
 
     def phases_at(moment: datetime) -> list[str]:
         return [active.phase for active in phases(periods, moment, calendar)]
 
     grouping = grouping_reactors(settings.grouping.policy()) if settings.grouping.enabled else {}
-    return merge_reactors(grouping, escalation_reactors(settings, phases_at=phases_at), extra)
+    return merge_reactors(grouping, policy_reactors(settings, calendar),
+                          escalation_reactors(settings, phases_at=phases_at, calendar=calendar),
+                          election_reactors(settings, calendar, workflows or {}), extra)
 
 
 def sync_periods(rt: Runtime) -> int:

@@ -19,18 +19,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.cache import read_json, write_json
+from engine import election_letters as election_letters_module
 from engine import escalation
+from engine import periods as periods_module
+from engine import phase_policy as phase_policy_module
 from engine.calendar import BusinessCalendar, CalendarError, DayOverride
+from engine.election_letters import NOTIFIED, ElectionLetters
 from engine.errors import ConfigError, DefinitionError
 from engine.escalation import Rule, rule_problems
 from engine.grouping import GroupingPolicy
 from engine.loader import locate, plain, read_yaml, validate_located
 from engine.machines import CompiledWorkflow
 from engine.periods import Period, check_periods
+from engine.phase_policy import HEAD_OF_UNIT
 from engine.testing import shipped_path
 
 __all__ = ["DEFAULT_CONFIG", "NOT_IMPLEMENTED", "Settings", "escalation_problems", "find_config", "load_settings",
-           "role_problems"]
+           "policy_role_problems", "role_problems"]
 
 DEFAULT_URL = "sqlite:///kntc.db"
 #: ``--config default`` / ``load_settings("default")``: the configuration shipped with kntc.
@@ -138,6 +143,8 @@ class Settings(_Model):
     periods: list[Period] = Field(default_factory=list)  # sensitive periods (engine/periods.py)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     grouping: GroupingSettings = Field(default_factory=GroupingSettings)
+    # letters about the election itself (engine/election_letters.py); no topics: none recognised
+    election_letters: ElectionLetters = Field(default_factory=ElectionLetters)
     channels: list[dict[str, object]] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     base_dir: str = Field(default=".", exclude=True)
@@ -202,7 +209,8 @@ def find_config(path: str | Path | None) -> str | Path:
 @cache
 def _cache_salt() -> bytes:
     """Part of a cached config's key: the models that validated it (a new kntc validates it afresh)."""
-    return b"kntc-config-cache-1" + Path(__file__).read_bytes() + Path(escalation.__file__).read_bytes()
+    return b"kntc-config-cache-1" + b"".join(Path(m.__file__).read_bytes() for m in (  # type: ignore[arg-type]
+        escalation, periods_module, election_letters_module, phase_policy_module)) + Path(__file__).read_bytes()
 
 
 
@@ -237,7 +245,8 @@ def load_settings(path: str | Path | None) -> Settings:
                 raise locate(document, loc, f"{'.'.join(loc)}: {_LATER}", str(path))
         document["base_dir"] = base_dir
         settings = validate_located(Settings, document, source=str(path))
-        problems = escalation_problems(settings, document, str(path))
+        problems = escalation_problems(settings, document, str(path)) + policy_role_problems(
+            settings, document, str(path))
         if problems:
             raise problems[0]
     except DefinitionError as exc:
@@ -288,3 +297,27 @@ def escalation_problems(settings: Settings, document: Any, source: str) -> list[
         return []
     return [locate(document, ("escalation", "rules", *loc), f"escalation.rules.{'.'.join(map(str, loc))}: {message}",
                    source) for loc, message in rule_problems(rules, settings.organisation.roles)]
+
+
+def policy_role_problems(settings: Settings, document: Any, source: str) -> list[DefinitionError]:
+    """Roles the periods' ``notify_at_once`` and ``election_letters`` notify that ``organisation.roles`` lacks.
+
+    A phase that lists hot-spot types notifies ``head_of_unit``; recognised election letters notify
+    ``clerk`` and ``head_of_unit`` (each at its file:line).
+    """
+    known = settings.organisation.roles
+    declared = ", ".join(sorted(known))
+    problems: list[DefinitionError] = []
+    if HEAD_OF_UNIT not in known:
+        problems += [locate(document, ("periods", i, "policy", name, "notify_at_once"),
+                            f"periods.{i}.policy.{name}.notify_at_once: notifies role {HEAD_OF_UNIT!r}, which is "
+                            f"not declared in organisation.roles (declared: {declared})", source)
+                     for i, period in enumerate(settings.periods) for name, policy in period.policy.items()
+                     if policy.notify_at_once]
+    letters = settings.election_letters
+    missing = [role for role in NOTIFIED if role not in known]
+    if letters.enabled and letters.topics and missing:
+        problems.append(locate(document, ("election_letters", "topics"),
+                               f"election_letters.topics: notifies role {missing[0]!r}, which is not declared in "
+                               f"organisation.roles (declared: {declared})", source))
+    return problems

@@ -15,6 +15,12 @@ What a condition sees:
 - ``phase``: the names of the sensitive-period phases in force at the event's moment, a list
   (``'before' in phase``), from the ``phases_at`` function given to :func:`compile_rules`.
 
+One message per person and cause: a rule's ``notify`` of a role that a phase's ``notify_at_once``
+already tells of the same hot-spot event (``covered``, from :mod:`engine.phase_policy`) is left
+out, and ``escalation.raised`` says so (``told_by_phase_policy``); the shipped
+``hot_spot_in_election`` names the head of unit and the director, the head of unit's one message
+is the policy's.
+
 Decisions: ``escalation.raised`` is never a trigger (every rule that fires raises it, so a rule
 on it would feed on itself); a rule never lowers a priority; ``set_priority`` and ``fire`` act on
 the event's case and do nothing for an event of no case; a condition that fails at run time (a
@@ -37,7 +43,7 @@ from engine.expressions import Expression, ExpressionError, compile_rule_conditi
 from engine.model import PRIORITIES, SYSTEM, CaseRecord, NewEvent, Priority
 from engine.reactors import Effect, Emit, Enqueue, FireEvent, Reaction, Reactor, SetPriority
 
-__all__ = ["DEFAULT_CHANNEL", "EVENT_TYPES", "RAISED", "Action", "Fire", "Notify", "PhasesAt", "Rule",
+__all__ = ["DEFAULT_CHANNEL", "EVENT_TYPES", "RAISED", "Action", "Covered", "Fire", "Notify", "PhasesAt", "Rule",
            "RuleReactor", "check_rules", "compile_rules", "rule_problems"]
 
 #: The feed's event types a rule may react to.
@@ -54,6 +60,8 @@ FIRE_PRODUCES = frozenset({"case.transitioned", "deadline.extended"})
 CASELESS = frozenset({"period.phase_changed"})
 
 PhasesAt = Callable[[datetime], Sequence[str]]
+#: The roles something else already tells of an event (a phase's ``notify_at_once``): a rule leaves them out.
+Covered = Callable[[NewEvent], Collection[str]]
 _NAME = r"^[a-z][a-z0-9_]*$"
 _PHASE_IN = re.compile(r"(?<![.\w'\"])phase\s+in\b")
 _EVENT_TYPE_IS = re.compile(r"(?<![.\w])event\s*\.\s*type\s*==\s*['\"]([^'\"]*)['\"]")
@@ -183,8 +191,9 @@ def check_rules(rules: Sequence[Rule], known_roles: Collection[str], known_event
 class RuleReactor:
     """The reactor of one rule; its ``__name__`` names the rule in a ``ReactionError``."""
 
-    def __init__(self, rule: Rule, condition: Expression | None, phases_at: PhasesAt) -> None:
-        self.rule, self.condition, self.phases_at = rule, condition, phases_at
+    def __init__(self, rule: Rule, condition: Expression | None, phases_at: PhasesAt,
+                 covered: Covered | None = None) -> None:
+        self.rule, self.condition, self.phases_at, self.covered = rule, condition, phases_at, covered
         self.__name__ = f"escalation rule {rule.id}"
 
     def __call__(self, reaction: Reaction) -> list[Effect]:
@@ -194,11 +203,14 @@ class RuleReactor:
             return []
         rule, case_id = self.rule, event.case_id
         actions = [f"{a.kind}:{a.set_priority}" if a.set_priority else a.kind for a in rule.then]
-        effects: list[Effect] = [Emit(NewEvent(RAISED, case_id, reaction.now, {
-            "rule": rule.id, "on": event.type, "actions": actions, "case_id": case_id}))]
+        skip = frozenset(self.covered(event)) if self.covered is not None else frozenset()
+        raised: dict[str, Any] = {"rule": rule.id, "on": event.type, "actions": actions, "case_id": case_id}
+        if skip & {r for a in rule.then if a.notify for r in a.notify.roles}:
+            raised["told_by_phase_policy"] = sorted(skip)
+        effects: list[Effect] = [Emit(NewEvent(RAISED, case_id, reaction.now, raised))]
         for action in rule.then:
             if action.notify:
-                effects += _notices(rule, action.notify, event.type, case_id)
+                effects += _notices(rule, action.notify, event.type, case_id, skip)
             elif case_id is None:
                 continue
             elif action.set_priority:
@@ -210,10 +222,13 @@ class RuleReactor:
         return effects
 
 
-def _notices(rule: Rule, notify: Notify, event_type: str, case_id: str | None) -> Iterable[Effect]:
+def _notices(rule: Rule, notify: Notify, event_type: str, case_id: str | None,
+             skip: Collection[str] = ()) -> Iterable[Effect]:
     kind = notify.template or rule.id
     base = {"rule": rule.id, "event": event_type, "case_id": case_id}
     for role in notify.roles:
+        if role in skip:
+            continue
         yield Enqueue(notify.channel, kind, case_id, {**base, "role": role})
     for person in notify.people:
         yield Enqueue(notify.channel, kind, case_id, {**base, "person": person})
@@ -231,15 +246,17 @@ def _no_phase(_: datetime) -> Sequence[str]:
 
 
 def compile_rules(rules: Sequence[Rule], known_roles: Collection[str], known_events: Collection[str] = EVENT_TYPES,
-                  *, phases_at: PhasesAt | None = None) -> dict[str, list[Reactor]]:
+                  *, phases_at: PhasesAt | None = None, covered: Covered | None = None) -> dict[str, list[Reactor]]:
     """Reactors for ``Engine(reactors=...)``, by event type; :class:`ConfigError` for a bad rule.
 
     ``phases_at(moment)`` gives the names of the phases in force (default: none is ever in force).
-    Conditions are compiled once, here.
+    ``covered(event)``: roles another reactor already tells of the event (the phases'
+    ``notify_at_once``, :func:`engine.phase_policy.covered_roles`); a rule's ``notify`` leaves them
+    out, so one person gets one message per cause. Conditions are compiled once, here.
     """
     check_rules(rules, known_roles, known_events)
     reactors: dict[str, list[Reactor]] = {}
     for rule in rules:
         condition = compile_rule_condition(rule.when) if rule.when is not None else None
-        reactors.setdefault(rule.on, []).append(RuleReactor(rule, condition, phases_at or _no_phase))
+        reactors.setdefault(rule.on, []).append(RuleReactor(rule, condition, phases_at or _no_phase, covered))
     return reactors

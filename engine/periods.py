@@ -2,8 +2,9 @@
 
 A :class:`Period` has named phases (``before``, ``during``, ``after`` or any names), each a range
 of local days ``from``..``to`` (both included), and a :class:`PhasePolicy` per phase: extra
-warning rungs, hot-spot types whose head of unit is notified at once, a daily report, roster
-cover every day. Everything here is pure: no I/O, no wall clock.
+warning rungs, hot-spot types whose head of unit is notified at once (:mod:`engine.phase_policy`);
+a daily report and roster cover every day are refused until their issues (11, 12) act on them.
+Everything here is pure: no I/O, no wall clock.
 
 Rules checked at load (each a one-line message naming the field):
 
@@ -49,6 +50,8 @@ __all__ = ["HOT_SPOT_TYPES", "PHASE_CHANGED", "ActivePhase", "Period", "PhaseCha
 HOT_SPOT_TYPES = ("crowded", "early_crowded", "complex", "prolonged", "skip_level", "circular_forwarding")
 #: The feed event of a phase change.
 PHASE_CHANGED = "period.phase_changed"
+#: Why a switch that nothing acts on yet is refused rather than recorded and ignored.
+NOT_YET = "not implemented yet in this version, and refused rather than silently ignored"
 PeriodKind = Literal["election", "congress", "na_session", "tet", "other"]
 
 
@@ -74,7 +77,14 @@ class PhaseSpan(_Model):
 
 
 class PhasePolicy(_Model):
-    """What a phase switches on."""
+    """What a phase switches on.
+
+    ``extra_warn_at`` reaches the deadline keepers (:func:`warn_windows`), ``notify_at_once`` the
+    head of unit (:mod:`engine.phase_policy`). ``daily_report`` and ``roster`` are the shape the
+    report job and the roster check (issues 11, 12) will read; until they exist a phase that sets
+    them is refused at load (``daily_report: true``, ``roster: every_day``), never accepted and
+    silently ignored.
+    """
 
     extra_warn_at: tuple[float, ...] = ()
     notify_at_once: tuple[str, ...] = ()
@@ -87,6 +97,20 @@ class PhasePolicy(_Model):
         for fraction in value:
             if not 0 < fraction < 1:
                 raise ValueError(f"fractions lie strictly between 0 and 1, got {fraction}")
+        return value
+
+    @field_validator("daily_report")
+    @classmethod
+    def _no_report_yet(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(f"{NOT_YET}: the daily report job comes with issue 11 (see README)")
+        return value
+
+    @field_validator("roster")
+    @classmethod
+    def _no_roster_yet(cls, value: str) -> str:
+        if value != "working_days":
+            raise ValueError(f"{value!r} {NOT_YET}: roster cover comes with issue 12 (see README)")
         return value
 
     @field_validator("notify_at_once")

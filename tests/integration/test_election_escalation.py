@@ -1,7 +1,8 @@
 """The shipped configuration end to end: a crowded complaint in the election's `before` phase escalates at once.
 
 `build()` with config.yaml as shipped: the 2026 election period (before 05/01–14/03/2026, during
-15/03, after 16/03–15/05), content groups and their hot spots, the shipped escalation rules.
+15/03, after 16/03–15/05) and its phases' notify_at_once, content groups and their hot spots, the
+shipped escalation rules.
 """
 
 from __future__ import annotations
@@ -45,8 +46,13 @@ def test_a_crowded_complaint_before_election_day_escalates_in_the_same_transacti
         assert types[:2] == ["case.opened", "hotspot.detected"] and "escalation.raised" in types
         [spot] = engine.hot_spots()  # crowded at once: no early warning of a growth that never was
         assert (spot.type, spot.case_ids) == ("crowded", (case.id,))
-        notified = sorted(m.data.get("role") for m in list_messages(engine.runtime) if m.case_id == case.id)
-        assert notified == ["director", "head_of_unit"]
+        # one message per person: the head of unit's from the phase's notify_at_once (engine/phase_policy.py),
+        # the director's from the rule hot_spot_in_election (which also made the case urgent)
+        notified = sorted((m.data.get("role"), m.kind) for m in list_messages(engine.runtime) if m.case_id == case.id)
+        assert notified == [("director", "hot_spot_at_once"), ("head_of_unit", "hot_spot_at_once_policy")]
+        policy = next(m.data for m in list_messages(engine.runtime) if m.kind == "hot_spot_at_once_policy")
+        assert (policy["type"], policy["hot_spot"], policy["case_ids"]) == ("crowded", spot.id, [case.id])
+        assert (policy["period"], policy["phase"]) == ("bau_cu_2026", "before")
         assert "Hộ dân" not in json.dumps([e.data for e in engine.events()], ensure_ascii=False)
     finally:
         engine.close()
