@@ -29,6 +29,7 @@ from adapters.definition_cache import load_located, workflow_paths
 from engine.calendar import BusinessCalendar
 from engine.errors import ConfigError, StorageError
 from engine.groups import grouping_reactors
+from engine.hot_spot_reactors import open_too_long_job
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
 from engine.maintenance import reproject, sync_calendar
@@ -64,6 +65,8 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
                         auto_migrate=settings.auto_migrate if auto_migrate is None else auto_migrate)
     periods = tuple(settings.periods)
     own: list[ScheduledJob] = [PhaseChanges(periods)] if periods else []
+    if settings.grouping.enabled:
+        own.append(open_too_long_job(settings.grouping.policy(settings.organisation.level, workflows)))
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
                     tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs],
                     reactors=configured_reactors(settings, calendar, reactors, workflows=workflows))
@@ -85,7 +88,8 @@ def configured_reactors(settings: Settings, calendar: BusinessCalendar,
     def phases_at(moment: datetime) -> list[str]:
         return [active.phase for active in phases(periods, moment, calendar)]
 
-    grouping = grouping_reactors(settings.grouping.policy()) if settings.grouping.enabled else {}
+    grouping = (grouping_reactors(settings.grouping.policy(settings.organisation.level, workflows or {}))
+                if settings.grouping.enabled else {})
     return merge_reactors(grouping, policy_reactors(settings, calendar),
                           escalation_reactors(settings, phases_at=phases_at, calendar=calendar),
                           election_reactors(settings, calendar, workflows or {}), extra)

@@ -8,6 +8,7 @@ ones and its SQLite file ``kntc.db`` lies in the current folder.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from engine.calendar import BusinessCalendar, CalendarError, DayOverride
 from engine.election_letters import NOTIFIED, ElectionLetters
 from engine.errors import ConfigError, DefinitionError
 from engine.escalation import Rule, rule_problems
-from engine.grouping import GroupingPolicy
+from engine.grouping import GroupingPolicy, workflow_states
 from engine.loader import locate, plain, read_yaml, validate_located
 from engine.machines import CompiledWorkflow
 from engine.periods import Period, check_periods
@@ -67,6 +68,8 @@ class Organisation(_Model):
 
     name: str = "Sở"
     province: str | None = None
+    #: the body's level (engine.inputs.LEVELS): a letter forwarded from a higher one is skip-level
+    level: Literal["commune", "department", "province", "central"] = "department"
     units: list[Unit] = Field(default_factory=list)
     roles: dict[str, str] = Field(default_factory=lambda: {
         "clerk": "Cán bộ tiếp nhận, xử lý đơn", "inspector": "Thanh tra viên / chuyên viên giải quyết",
@@ -111,6 +114,7 @@ class GroupingSettings(_Model):
     crowded_threshold: int = Field(default=5, ge=2, le=10_000)
     early_threshold: int = Field(default=3, ge=2, le=10_000)
     prolonged_overdues: int = Field(default=2, ge=2, le=1_000)
+    prolonged_open_days: int = Field(default=365, ge=1, le=36_600)
 
     @model_validator(mode="after")
     def _early_before_crowded(self) -> GroupingSettings:
@@ -119,9 +123,14 @@ class GroupingSettings(_Model):
                              f"({self.crowded_threshold})")
         return self
 
-    def policy(self) -> GroupingPolicy:
-        """The engine's policy of these settings."""
-        return GroupingPolicy(**self.model_dump(exclude={"enabled"}))
+    def policy(self, own_level: str = "department",
+               workflows: Mapping[str, CompiledWorkflow] | None = None) -> GroupingPolicy:
+        """The engine's policy of these settings, with the workflows' final and ``mark_complex`` states."""
+        base = GroupingPolicy(**self.model_dump(exclude={"enabled"}), own_level=own_level)
+        if not workflows:
+            return base
+        states = workflow_states(workflows)
+        return dataclasses.replace(base, final_states=states["final_states"], complex_states=states["complex_states"])
 
 
 class LoggingSettings(_Model):
