@@ -13,6 +13,7 @@ wall): Sat 07/03/2026, Thu 02/04/2026, Tue 07/04/2026, Sun 28/02/2027, Sun 07/03
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
@@ -22,7 +23,7 @@ import pytest
 
 from engine import Engine
 from engine.calendar import BusinessCalendar, Unit, add_months
-from engine.definitions import Budget, WorkflowDefinition
+from engine.definitions import WorkflowDefinition
 from engine.machines import CompiledWorkflow, compile_workflow
 from engine.testing import ManualClock, default_calendar, memory_engine
 
@@ -115,11 +116,10 @@ DOC: dict[str, Any] = {
 
 
 def keeping(amount: int, unit: Unit) -> CompiledWorkflow:
-    """The workflow above with a budget in ``unit`` (built past the schema, whose units are helper F's)."""
-    defn = WorkflowDefinition.model_validate(DOC)
-    spec = defn.deadlines["retention"]
-    spec = spec.model_copy(update={"budget": Budget.model_construct(amount=amount, unit=unit)})
-    return compile_workflow(defn.model_copy(update={"deadlines": {"retention": spec}}))
+    """The workflow above with a budget of ``amount`` ``unit``."""
+    doc = copy.deepcopy(DOC)
+    doc["deadlines"]["retention"]["budget"] = {"amount": amount, "unit": unit}
+    return compile_workflow(WorkflowDefinition.model_validate(doc))
 
 
 def desk(amount: int, unit: Unit, received: date) -> tuple[ManualClock, Engine, str]:
