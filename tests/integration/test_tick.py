@@ -131,24 +131,32 @@ def test_a_sixty_day_jump_catches_up_every_rung_in_due_order(engine: Engine, clo
 
 
 def test_suspension_pauses_the_clock_and_resumption_reprojects(engine: Engine, clock: ManualClock) -> None:
-    """No rung fires while a case is suspended; resuming shifts every rung by the paused days and they fire then."""
+    """No rung fires while a case is suspended; resuming shifts every rung by the paused days and they fire then.
+
+    Suspension of a complaint exists from 01/07/2026 (LKN Điều 11a, Luật 136/2025; NĐ 155/2026 Điều 22 k1),
+    so the case is received and accepted on Monday 6 July 2026.
+    """
+    clock.set(datetime(2026, 7, 6, 9, 0, tzinfo=TZ))
     case = fire(engine, open_complaint(engine, clock), ("accept", "inspector"))
-    before = rung_moments(case, "resolution")  # end of 16 Mar, 25 Mar, 1 Apr
-    clock.set(datetime(2026, 3, 5, 9, 0, tzinfo=TZ))
+    before = rung_moments(case, "resolution")  # 30 CD from Mon 6 Jul: 15 -> end of 21 Jul, 24 -> 30 Jul, 30 -> 5 Aug
+    assert before == [datetime(2026, 7, 22, tzinfo=TZ), datetime(2026, 7, 31, tzinfo=TZ),
+                      datetime(2026, 8, 6, tzinfo=TZ)]
+    clock.set(datetime(2026, 7, 9, 9, 0, tzinfo=TZ))
     case = fire(engine, case, ("suspend", "head_of_unit"))
     paused = case.deadlines["resolution"]
     assert (paused.status, paused.due_at, paused.due_date) == ("paused", None, None)
-    for moment in [*before, datetime(2026, 4, 30, 8, 0, tzinfo=TZ)]:
+    for moment in [*before, datetime(2026, 9, 10, 8, 0, tzinfo=TZ)]:
         clock.set(moment)
         assert engine.tick().fired == 0
     assert fired(engine) == []
-    clock.set(datetime(2026, 4, 30, 9, 0, tzinfo=TZ))
+    clock.set(datetime(2026, 9, 10, 9, 0, tzinfo=TZ))
     case = fire(engine, case, ("resume", "head_of_unit"))
     assert case.state == "accepted" and case.deadlines["resolution"].status == "running"
-    shift = date(2026, 4, 30) - date(2026, 3, 5)  # the pause: 5 Mar is counted, 6 Mar .. 30 Apr are not
+    shift = date(2026, 9, 10) - date(2026, 7, 9)  # the pause: 9 Jul is counted, 10 Jul .. 10 Sep are not (63 days)
     after = rung_moments(case, "resolution")
     assert after == [m + shift for m in before]
-    assert case.deadlines["resolution"].due_date == date(2026, 5, 27)
+    # 7, 8, 9 Jul = 3 days; 11..30 Sep = 20 (23), 1..7 Oct = 7 (30) -> Wednesday 7 October = 5 Aug + 63 days
+    assert case.deadlines["resolution"].due_date == date(2026, 10, 7)
     assert engine.tick().fired == 0
     for rung, moment in zip(RUNGS, after, strict=True):
         clock.set(moment - timedelta(microseconds=1))
@@ -294,6 +302,7 @@ def test_catching_up_after_downtime_matches_ticking_on_time(tmp_path: Path, sett
 
 def test_a_missed_deadline_stays_missed_through_a_suspension(engine: Engine, clock: ManualClock) -> None:
     """Suspending a case whose resolution deadline was missed does not turn the deadline back to running."""
+    clock.set(datetime(2026, 7, 6, 9, 0, tzinfo=TZ))  # suspension exists from 01/07/2026 (NĐ 155/2026 Điều 22 k1)
     case = fire(engine, open_complaint(engine, clock), ("accept", "inspector"), ("start_verification", "inspector"))
     clock.advance(timedelta(days=40))
     engine.tick()

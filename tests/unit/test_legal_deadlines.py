@@ -284,7 +284,8 @@ def decided_complaint(desk: Desk, decided: datetime, **fields: Any) -> Case:
     case = desk.fire(case, "start_verification", at(2026, 7, 23), "inspector")
     if fields.get("instance") == 2:
         case = desk.fire(case, "schedule_dialogue", at(2026, 8, 3), "inspector")
-        case = desk.fire(case, "hold_dialogue", at(2026, 8, 10), "inspector")
+        # the Director holds a 2nd-instance dialogue personally from 01/07/2026 (NĐ 124 Điều 28 as replaced)
+        case = desk.fire(case, "hold_dialogue", at(2026, 8, 10), "director")
     case = desk.fire(case, "draft_decision", at(2026, 8, 12), "inspector")
     return desk.fire(case, "decide", decided, "director" if fields.get("instance") == 2 else "head_of_unit")
 
