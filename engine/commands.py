@@ -10,8 +10,8 @@ passed (no copy per command): a caller that needs the old values keeps them itse
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -20,11 +20,11 @@ from engine.deadlines import DeadlineChanges, DeadlineKeeper
 from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS, previous_top, stack_after
 from engine.errors import NotAllowedError, ValidationError
 from engine.expressions import ExpressionError
-from engine.inputs import CaseInput
+from engine.inputs import FUTURE_TOLERANCE, CaseInput, require_aware
 from engine.machines import CompiledTransition, CompiledWorkflow
 from engine.model import SYSTEM, CaseRecord, DeadlineLedger, HistoryEntry, NewEvent, chain_hash
 
-__all__ = ["Outcome", "allowed_events", "clock_names", "context_names", "decide", "decide_open"]
+__all__ = ["Outcome", "allowed_events", "clock_names", "context_names", "decide", "decide_open", "last_person_act"]
 
 
 @dataclass(slots=True)
@@ -80,9 +80,21 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
 
 
 def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
-           event: str, *, actor: str, role: str, payload: Mapping[str, Any], now: datetime) -> Outcome:
-    """Fire ``event`` on a loaded case: the outcome, or NotAllowedError naming state, event and what is allowed."""
-    names = context_names(keeper, ledgers, now)
+           event: str, *, actor: str, role: str, payload: Mapping[str, Any], now: datetime,
+           occurred_at: datetime | None = None, last_act: datetime | None = None) -> Outcome:
+    """Fire ``event`` on a loaded case: the outcome, or NotAllowedError naming state, event and what is allowed.
+
+    ``occurred_at`` dates an act recorded late (DESIGN.md §4 "Back-entry"): the clocks the event
+    starts start on its date, those it stops are met or missed by it, pauses open and close on
+    it, and guards see it as ``now``; the history keeps it beside ``at`` (``now``). It must be
+    aware, not after ``now`` and not before ``received_at`` or ``last_act`` (the case's previous
+    act by a person, :func:`last_person_act`), and the case not in a final state.
+    """
+    if occurred_at is not None:
+        occurred_at = _check_occurred_at(compiled, record, event, occurred_at, now, last_act,
+                                         keeper.calendar.timezone)
+    moment = occurred_at or now
+    names = context_names(keeper, ledgers, moment)
     transition, clean = _choose(compiled, keeper, record, ledgers, event, role, payload, names)
     source = record.state
     returned = transition.spec.to == PREVIOUS
@@ -101,14 +113,16 @@ def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecor
     record.previous_state = stack_after(record.previous_state, source, target, returned=returned,
                                         detours=compiled.definition.detours())
     record.state, record.version, record.updated_at, record.fields = target, expected + 1, now, fields
-    changes = keeper.apply(case_id=record.id, event=event, source=source, target=target, at=now, clock_start=now,
-                           existing=ledgers, context=record.context(clean, role, **names), actor=actor,
-                           payload=clean)
-    entry = _entry(record, event, source, target, actor, role, now, clean)
+    changes = keeper.apply(case_id=record.id, event=event, source=source, target=target, at=now,
+                           clock_start=moment, existing=ledgers, context=record.context(clean, role, **names),
+                           actor=actor, payload=clean, occurred_at=occurred_at)
+    entry = _entry(record, event, source, target, actor, role, now, clean, occurred_at)
     record.history_head = entry.hash
-    moved = NewEvent("case.transitioned", record.id, now, {
-        "kind": record.kind, "event": event, "source": source, "target": target,
-        "version": record.version, "role": role})
+    data: dict[str, Any] = {"kind": record.kind, "event": event, "source": source, "target": target,
+                            "version": record.version, "role": role}
+    if occurred_at is not None:
+        data["occurred_at"] = occurred_at.astimezone(keeper.calendar.timezone).isoformat()
+    moved = NewEvent("case.transitioned", record.id, now, data)
     return Outcome(compiled=compiled, record=record, entry=entry, deadlines=changes, events=[moved, *changes.events],
                    expected_version=expected, fields_changed=fields_changed,
                    ledgers=[*ledgers, *changes.inserted])
@@ -138,6 +152,38 @@ def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | N
                 allowed.append(event)
                 break
     return allowed
+
+
+def last_person_act(history: Iterable[HistoryEntry]) -> datetime | None:
+    """When the case's latest act by a person happened (its ``occurred_at``, else when it was recorded).
+
+    What the engine did by itself (role ``system``: the daemon's timed events, reactions) does
+    not count, nor the opening of the case: a back-dated act is bounded by ``received_at`` there.
+    """
+    moments = [h.occurred_at or h.at for h in history if h.role != SYSTEM and h.event != OPENED]
+    return max(moments, default=None)
+
+
+def _check_occurred_at(compiled: CompiledWorkflow, record: CaseRecord, event: str, occurred_at: object,
+                       now: datetime, last_act: datetime | None, tz: tzinfo) -> datetime:
+    """``occurred_at`` if it may date an act on ``record`` recorded at ``now``; else the refusal naming it."""
+    if compiled.definition.states[record.state].final:
+        raise NotAllowedError(case_id=record.id, state=record.state, event=event, allowed=[], why="state",
+                              reason=f"the case is in final state {record.state!r}: no act can be entered on it, "
+                                     "back-dated (occurred_at) or not")
+    moment = require_aware("occurred_at", occurred_at)
+    def local(t: datetime) -> str:
+        return t.astimezone(tz).isoformat()
+    if moment > now + FUTURE_TOLERANCE:
+        raise ValidationError("occurred_at", f"{local(moment)} is in the future (now {local(now)}): "
+                                             "an act cannot be dated after it is recorded")
+    if moment < record.received_at:
+        raise ValidationError("occurred_at", f"{local(moment)} is before the case was received "
+                                             f"({local(record.received_at)})")
+    if last_act is not None and moment < last_act:
+        raise ValidationError("occurred_at", f"{local(moment)} is before the case's previous act by a person "
+                                             f"({local(last_act)}): acts are entered in the order they happened")
+    return moment
 
 
 def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
@@ -200,8 +246,7 @@ def clock_names(compiled: CompiledWorkflow, ledgers: list[DeadlineLedger], tz: t
 
 
 def _entry(record: CaseRecord, event: str, source: str | None, target: str, actor: str, role: str,
-           at: datetime, payload: dict[str, Any]) -> HistoryEntry:
+           at: datetime, payload: dict[str, Any], occurred_at: datetime | None = None) -> HistoryEntry:
     entry = HistoryEntry(seq=record.version, event=event, source=source, target=target, actor=actor, role=role,
-                         at=at, payload=payload, hash="")
-    return HistoryEntry(entry.seq, event, source, target, actor, role, at, payload,
-                        chain_hash(record.history_head, record.id, entry))
+                         at=at, payload=payload, hash="", occurred_at=occurred_at)
+    return replace(entry, hash=chain_hash(record.history_head, record.id, entry))

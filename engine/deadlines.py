@@ -222,23 +222,26 @@ class DeadlineKeeper:
     # -- commands -----------------------------------------------------------------------------
     def apply(self, *, case_id: str, event: str, source: str | None, target: str, at: datetime,
               clock_start: datetime, existing: list[DeadlineLedger], context: Mapping[str, Any],
-              actor: str, payload: Mapping[str, Any]) -> DeadlineChanges:
+              actor: str, payload: Mapping[str, Any], occurred_at: datetime | None = None) -> DeadlineChanges:
         """Start, stop, extend, pause or resume the case's clocks for one transition.
 
         ``clock_start`` is when a clock started by this event starts (the date of receipt for
-        ``opened``). Raises NotAllowedError, before anything is written, when an extension
-        would pass the bound of the definition.
+        ``opened``). ``occurred_at``: when an act recorded late happened (DESIGN.md §4): clocks
+        pause, resume and stop on its date, and a clock it stops by its due moment is met, even
+        if the overdue rung fired meanwhile. Raises NotAllowedError, before anything is written,
+        when an extension would pass the bound of the definition.
         """
         changes = DeadlineChanges()
         ledgers = {d.name: d for d in existing}
-        today = self.calendar.local_date(at)
+        moment = occurred_at or at
+        today = self.calendar.local_date(moment)
         final = self.workflow.definition.states[target].final
         for name, spec in self.specs.items():
             state = ledgers.get(name)
             touched = False
             if state is not None and state.open:
                 if final or event in spec.stops_on:
-                    touched = self._stop(state, at, event)
+                    touched = self._stop(state, moment, event, late=occurred_at is not None)
                 else:
                     touched = (self._extend(spec, state, event, source or "", at, actor, payload, changes)
                                | self._pause_or_resume(spec, state, source, target, today))
@@ -266,9 +269,12 @@ class DeadlineKeeper:
         return spec.when is None or self._holds(spec.when, context, spec)
 
     @staticmethod
-    def _stop(state: DeadlineLedger, at: datetime, event: str) -> bool:
-        """Meet the deadline (or leave it missed); a case reaching a final state stops every clock."""
-        if state.status != "missed":
+    def _stop(state: DeadlineLedger, at: datetime, event: str, *, late: bool = False) -> bool:
+        """Meet the deadline (or leave it missed); a case reaching a final state stops every clock.
+
+        ``late``: ``at`` is a back-dated act's moment; by the due moment it meets even a missed clock.
+        """
+        if state.status != "missed" or (late and state.due_at is not None and at <= state.due_at):
             state.status = "met"
         state.closed_at, state.closed_by, state.next_fire_at = at, event, None
         return True

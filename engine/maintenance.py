@@ -6,10 +6,12 @@ None of these is on a portal's path; they work page by page where a database may
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from engine.logs import get_logger
 from engine.model import GENESIS, SYSTEM, CaseRecord, DeadlineLedger, chain_hash
 from engine.runtime import Runtime
+from engine.tick import case_names
 
 __all__ = ["AuditReport", "TimerFailure", "failures", "register_definitions", "reproject", "sync_calendar",
            "verify_audit"]
@@ -59,13 +61,17 @@ def reproject(rt: Runtime, *, page: int = 1000) -> int:
     while True:
         with rt.store.transaction() as tx:
             ledgers = tx.open_deadlines(after, page)
-            cases: dict[str, CaseRecord] = {}
+            cases: dict[str, tuple[CaseRecord, dict[str, Any]]] = {}
+            now = rt.now()
             for ledger in ledgers:
-                record = cases.get(ledger.case_id) or rt.load(tx, ledger.case_id)
-                cases[ledger.case_id] = record
+                if ledger.case_id not in cases:
+                    record = rt.load(tx, ledger.case_id)
+                    keeper = rt.keeper(rt.workflow_of(tx, record))
+                    cases[ledger.case_id] = record, case_names(tx, keeper, record.id, now)
+                record, names = cases[ledger.case_id]
                 before = (ledger.due_at, ledger.next_fire_at)
                 if not _dead(rt, ledger):
-                    rt.keeper(rt.workflow_of(tx, record)).refresh(ledger, record.context({}, SYSTEM))
+                    rt.keeper(rt.workflow_of(tx, record)).refresh(ledger, record.context({}, SYSTEM, **names))
                 if before != (ledger.due_at, ledger.next_fire_at):
                     tx.save_deadlines([], [ledger])
                     changed += 1

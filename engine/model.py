@@ -132,7 +132,12 @@ class Case:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One transition in a case's append-only, hash-chained history."""
+    """One transition in a case's append-only, hash-chained history.
+
+    ``at`` is when the act was recorded; ``occurred_at`` when it happened, for an act entered
+    late (``fire(..., occurred_at=...)``, DESIGN.md §4 "Back-entry"), else None: it happened
+    when it was recorded.
+    """
 
     seq: int
     event: str
@@ -143,6 +148,7 @@ class HistoryEntry:
     at: datetime
     payload: dict[str, Any]
     hash: str
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +318,14 @@ class OutboxMessage:
 
 
 def chain_hash(previous: str, case_id: str, entry: HistoryEntry) -> str:
-    """The hash of a history row: sha256 over the previous row's hash and this row's content."""
+    """The hash of a history row: sha256 over the previous row's hash and this row's content.
+
+    ``occurred_at`` joins the hashed content only when it is set (a back-dated act), so rows
+    written before it existed (and every row not back-dated) hash as they always did.
+    """
     row = [previous, case_id, entry.seq, entry.event, entry.source, entry.target, entry.actor, entry.role,
            entry.at.astimezone(UTC).isoformat(), entry.payload]
+    if entry.occurred_at is not None:
+        row.append({"occurred_at": entry.occurred_at.astimezone(UTC).isoformat()})
     body = _CANONICAL(row)
     return hashlib.sha256(body.encode()).hexdigest()

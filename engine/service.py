@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.calendar import BusinessCalendar
-from engine.commands import Outcome, allowed_events, decide, decide_open
+from engine.commands import Outcome, allowed_events, context_names, decide, decide_open, last_person_act
 from engine.deadlines import DeadlineViews, Projection
+from engine.definitions import previous_top
 from engine.errors import ConflictError
 from engine.groups import HotSpot, hot_spots
 from engine.inputs import CaseInput, require_aware, require_int, require_text
@@ -83,12 +84,19 @@ class Engine:
             return self._committed(tx, outcome)
 
     def fire(self, case_id: str, event: str, *, actor: str, role: str,
-             payload: Mapping[str, Any] | None = None, expected_version: int | None = None) -> Case:
-        """Fire ``event`` on a case as ``actor`` in ``role``; see DESIGN.md §2 for the errors."""
+             payload: Mapping[str, Any] | None = None, expected_version: int | None = None,
+             occurred_at: datetime | None = None) -> Case:
+        """Fire ``event`` on a case as ``actor`` in ``role``; see DESIGN.md §2 for the errors.
+
+        ``occurred_at`` dates an act recorded late (DESIGN.md §4 "Back-entry"; None: it happens
+        now): aware, not in the future, not before receipt nor the case's previous act by a person.
+        """
         require_text("actor", actor)
         require_text("role", role)
         if expected_version is not None:
             require_int("expected_version", expected_version, 1)
+        if occurred_at is not None:
+            require_aware("occurred_at", occurred_at)
         rt = self.runtime
         now = rt.now()
         with rt.store.transaction() as tx:
@@ -96,8 +104,9 @@ class Engine:
             if expected_version is not None and expected_version != record.version:
                 raise ConflictError(case_id, expected_version, record.version)
             compiled = rt.workflow_of(tx, record)
+            last_act = last_person_act(tx.history(case_id)) if occurred_at is not None else None
             outcome = decide(compiled, rt.keeper(compiled), record, tx.get_deadlines(record.id), event, actor=actor,
-                             role=role, payload=payload or {}, now=now)
+                             role=role, payload=payload or {}, now=now, occurred_at=occurred_at, last_act=last_act)
             return self._committed(tx, outcome)
 
     def _committed(self, tx: Transaction, outcome: Outcome) -> Case:
@@ -119,14 +128,18 @@ class Engine:
         """Events that ``role`` (any human role when None) may fire on the case now."""
         with self.runtime.store.reader() as tx:
             record = self.runtime.load(tx, case_id)
-            return allowed_events(self.runtime.workflow_of(tx, record), record, role)
+            compiled = self.runtime.workflow_of(tx, record)
+            names = context_names(self.runtime.keeper(compiled), tx.get_deadlines(case_id), self.runtime.now())
+            return allowed_events(compiled, record, role, names)
 
     def history(self, case_id: str) -> list[HistoryEntry]:
         """The case's history, oldest first, times local."""
         tz = self.runtime.calendar.timezone
         with self.runtime.store.reader() as tx:
             self.runtime.load(tx, case_id)
-            return [replace(h, at=h.at.astimezone(tz)) for h in tx.history(case_id)]
+            return [replace(h, at=h.at.astimezone(tz),
+                            occurred_at=h.occurred_at.astimezone(tz) if h.occurred_at is not None else None)
+                    for h in tx.history(case_id)]
 
     def events(self, after: int = 0, limit: int = 100) -> list[Event]:
         """Feed events with ``seq > after``, oldest first, at most ``limit`` (1..10000), times local."""
@@ -159,7 +172,9 @@ class Engine:
     # -- view ---------------------------------------------------------------------------------
     def _view(self, compiled: CompiledWorkflow, record: CaseRecord, ledgers: Sequence[DeadlineLedger],
               projections: Mapping[str, Projection] | None = None) -> Case:
-        context = record.context({}, SYSTEM)  # its own fields: the record may move on after this call
+        keeper = self.runtime.keeper(compiled)
+        # its own fields: the record may move on after this call
+        context = record.context({}, SYSTEM, **context_names(keeper, list(ledgers), self.runtime.now()))
         fields = context["fields"] = dict(record.fields)
         tz = self.runtime.calendar.timezone
         return Case(
@@ -167,8 +182,8 @@ class Engine:
             received_at=record.received_at.astimezone(tz), opened_at=record.opened_at.astimezone(tz),
             updated_at=record.updated_at.astimezone(tz), channel=record.channel, subject=record.subject,
             respondent=record.respondent, petitioner_count=record.petitioner_count, fields=fields,
-            deadlines=DeadlineViews(self.runtime.keeper(compiled), ledgers, context, projections),
-            definition_hash=record.definition_hash, previous_state=record.previous_state,
+            deadlines=DeadlineViews(keeper, ledgers, context, projections),
+            definition_hash=record.definition_hash, previous_state=previous_top(record.previous_state),
             priority=record.priority,
             forwarded_from=dict(record.forwarded_from) if record.forwarded_from is not None else None,
             flags=flags_of(record.flags, tz))

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.commands import decide
+from engine.commands import clock_names, context_names, decide
+from engine.deadlines import DeadlineKeeper
 from engine.errors import NotAllowedError
 from engine.jobs import JobRun, JobSlot, ScheduledJob
 from engine.logs import describe, get_logger
@@ -32,7 +33,7 @@ from engine.pipeline import Committed, apply_effects, commit, react
 from engine.ports import Transaction
 from engine.runtime import Runtime
 
-__all__ = ["run_tick"]
+__all__ = ["case_names", "run_tick"]
 
 log = get_logger("tick")
 Batch = list[tuple[CaseRecord, DeadlineLedger]]
@@ -97,6 +98,7 @@ def _fire_batch(rt: Runtime, tx: Transaction, batch: Batch, now: datetime, *, ho
     if horizon is None:
         horizon = batch[-1][1].next_fire_at or now
     generation: dict[str, int] = {}
+    names: dict[str, dict[str, Any]] = {}  # each case's context names, once per case (again once it moved)
     queue: list[tuple[datetime, int, int, CaseRecord, DeadlineLedger]] = []
     for order, (case, ledger) in enumerate(batch):
         heapq.heappush(queue, (ledger.next_fire_at or now, order, 0, case, ledger))
@@ -110,14 +112,21 @@ def _fire_batch(rt: Runtime, tx: Transaction, batch: Batch, now: datetime, *, ho
                 count.skipped += 1
                 continue
             case, ledger = again
-        outcome = _fire_rung(rt, tx, case, ledger, now)
+        if case.id not in names:
+            names[case.id] = case_names(tx, rt.keeper(rt.workflow_of(tx, case)), case.id, now)
+        outcome = _fire_rung(rt, tx, case, ledger, now, names[case.id])
         if outcome is None:
             count.skipped += 1
             continue
+        clocks = names[case.id]["deadlines"]
+        if ledger.name in clocks:  # what this rung did to its clock (missed), for the case's next rungs
+            workflow = rt.workflow_of(tx, case)
+            clocks[ledger.name] = clock_names(workflow, [ledger], rt.calendar.timezone)[ledger.name]
         lag, done = outcome
         count.fired, count.events, count.lag = count.fired + 1, count.events + done.events, max(count.lag, lag)
         if done.touched:
             generation[case.id] = generation.get(case.id, 0) + 1
+            names.pop(case.id, None)
             case = tx.get_case(case.id) or case
         if ledger.open and ledger.next_fire_at is not None and ledger.next_fire_at <= horizon:
             order += 1
@@ -125,16 +134,30 @@ def _fire_batch(rt: Runtime, tx: Transaction, batch: Batch, now: datetime, *, ho
     return count
 
 
+def case_names(tx: Transaction, keeper: DeadlineKeeper, case_id: str, now: datetime) -> dict[str, Any]:
+    """The ``now``, ``tz`` and ``deadlines`` a deadline condition of the case sees at ``now``.
+
+    The case's ledgers are read only when one of its workflow's deadline conditions reads
+    ``deadlines`` (else ``deadlines`` is empty, and unread): the tick's hot path keeps its reads.
+    """
+    reads = any("deadlines" in c.roots for c in keeper.workflow.conditions.values())
+    names = context_names(keeper, tx.get_deadlines(case_id) if reads else [], now)
+    if not reads:
+        names["deadlines"] = {}  # unread: no clock's status is claimed
+    return names
+
+
 def _fire_rung(rt: Runtime, tx: Transaction, case: CaseRecord, ledger: DeadlineLedger,
-               now: datetime) -> tuple[float, Committed] | None:
+               now: datetime, names: dict[str, Any]) -> tuple[float, Committed] | None:
     """Fire the next rung of ``ledger`` if it is due: (lag in seconds, what was written).
 
     None when nothing was due after all (the row is re-timed) or the rung had fired already.
+    ``names``: the case's context names (:func:`case_names`).
     """
     compiled = rt.workflow_of(tx, case)
     keeper = rt.keeper(compiled)
     spec = keeper.specs[ledger.name]  # a case's definition is immutable (content hash): it declares it
-    context = case.context()
+    context = case.context(**names)
     projection = keeper.project(spec, ledger, context)
     key, moment = keeper.next_rung(ledger, projection)
     if moment is None or moment > now:

@@ -80,11 +80,14 @@ def case_fire(
     role: Annotated[str, typer.Option(help="The role acted in.")],
     payload: Annotated[str | None, typer.Option(help="Event payload as a JSON object.")] = None,
     expected_version: Annotated[int | None, typer.Option(help="Refuse if the case moved on.")] = None,
+    occurred_at: Annotated[str | None, typer.Option(
+        help="When the act happened, if entered late: ISO date-time (no offset: local time).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fire an event on a case."""
+    """Fire an event on a case (``--occurred-at``: back-entry of an act dated earlier)."""
+    occurred = parse_now(occurred_at, settings().timezone, option="--occurred-at")
     case = engine().fire(case_id, event, actor=actor, role=role, payload=json_option("--payload", payload),
-                         expected_version=expected_version)
+                         expected_version=expected_version, occurred_at=occurred)
     print_value(case, as_json, f"{case.id} {case.kind} {case.state} v{case.version}")
 
 
@@ -108,7 +111,8 @@ def _payload_text(payload: Any) -> str:
 def case_history(case_id: str, as_json: JsonOpt = False) -> None:
     """Show a case's history, with each event's payload (the reasons given)."""
     for h in engine().history(case_id):
-        print_value(h, as_json, f"{h.seq:>3} {local(h.at)} {h.event}: {h.source or '(new)'} -> {h.target} "
+        dated = f" (occurred {local(h.occurred_at)})" if h.occurred_at is not None else ""
+        print_value(h, as_json, f"{h.seq:>3} {local(h.at)}{dated} {h.event}: {h.source or '(new)'} -> {h.target} "
                                 f"by {h.actor} ({h.role}){_payload_text(h.payload)}")
 
 

@@ -27,7 +27,8 @@ CASE_COLUMNS = ("id", "kind", "definition_hash", "state", "previous_state", "ver
 DEADLINE_COLUMNS = ("case_id", "name", "status", "started_at", "start_date", "pauses", "extensions", "extended_by",
                     "cycle", "fired_through", "next_fire_at", "due_at", "closed_at", "closed_by", "attempts",
                     "last_error")
-HISTORY_COLUMNS = ("case_id", "seq", "event", "source", "target", "actor", "role", "at", "payload", "hash")
+HISTORY_COLUMNS = ("case_id", "seq", "event", "source", "target", "actor", "role", "at", "payload", "hash",
+                   "occurred_at")
 EVENT_COLUMNS = ("seq", "type", "case_id", "at", "data")
 OUTBOX_COLUMNS = ("id", "channel", "kind", "case_id", "data", "status", "attempts", "last_error", "next_attempt_at",
                   "created_at", "sent_at", "idempotency_key")

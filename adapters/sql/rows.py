@@ -166,13 +166,14 @@ def due_pair(c: Codec, row: Sequence[Any]) -> tuple[CaseRecord, DeadlineLedger]:
 def history_row(c: Codec, case_id: str, entry: HistoryEntry) -> dict[str, Any]:
     return {"case_id": case_id, "seq": entry.seq, "event": entry.event, "source": entry.source,
             "target": entry.target, "actor": entry.actor, "role": entry.role, "at": c.dt_in(entry.at),
-            "payload": c.json_in(entry.payload), "hash": entry.hash}
+            "payload": c.json_in(entry.payload), "hash": entry.hash, "occurred_at": c.dt_in(entry.occurred_at)}
 
 
 def history_entry(c: Codec, row: Sequence[Any]) -> HistoryEntry:
     m = dict(zip(HISTORY_COLUMNS, row, strict=True))
     return HistoryEntry(seq=m["seq"], event=m["event"], source=m["source"], target=m["target"], actor=m["actor"],
-                        role=m["role"], at=c.dt_required(m["at"]), payload=c.json_out(m["payload"]), hash=m["hash"])
+                        role=m["role"], at=c.dt_required(m["at"]), payload=c.json_out(m["payload"]), hash=m["hash"],
+                        occurred_at=c.dt_out(m["occurred_at"]))
 
 
 def event_row(c: Codec, e: NewEvent) -> dict[str, Any]:

@@ -107,6 +107,7 @@ history = Table(
     Column("at", Moment, nullable=False),
     Column("payload", Json, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("occurred_at", Moment),  # a back-dated act's moment (NULL: when it was recorded), migration 0006
 )
 
 events = Table(

@@ -161,6 +161,41 @@ def test_fire_bumps_version_and_appends_hash_chained_history(engine: Engine, clo
     assert [(e.case_id, e.data["event"], e.data["version"]) for e in transitioned] == [(case.id, "accept", 2)]
 
 
+def test_history_keeps_when_a_back_dated_act_happened(engine: Engine, clock: ManualClock) -> None:
+    """occurred_at is stored with its row (the same instant back), None for an act not back-dated; both verify."""
+    case = open_complaint(engine, clock)  # Monday 02/03/2026 09:00
+    clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=TZ))
+    signed = datetime(2026, 3, 3, 10, 30, 0, 250000, tzinfo=TZ)  # Tuesday 03/03, microseconds kept
+    engine.fire(case.id, "accept", actor="cb01", role="inspector", occurred_at=signed)
+    engine.fire(case.id, "start_verification", actor="cb01", role="inspector")
+    with engine.runtime.store.reader() as tx:
+        stored = tx.history(case.id)
+    assert [h.occurred_at for h in stored] == [None, signed, None]
+    assert stored[1].occurred_at is not None and stored[1].occurred_at.tzinfo is not None
+    assert [h.at for h in stored][1:] == [clock.now(), clock.now()]
+    assert engine.verify_audit().ok
+
+
+def test_verify_audit_detects_an_altered_occurred_at(engine: Engine, clock: ManualClock) -> None:
+    """Moving a back-dated act's date behind the engine's back breaks its row's hash."""
+    case = open_complaint(engine, clock)
+    clock.set(datetime(2026, 3, 5, 16, 0, tzinfo=TZ))
+    engine.fire(case.id, "accept", actor="cb01", role="inspector",
+                occurred_at=datetime(2026, 3, 3, 10, 0, tzinfo=TZ))
+    earlier = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
+    store = engine.runtime.store
+    if isinstance(store, MemoryStore):
+        rows = store._data.history[case.id]
+        rows[1] = replace(rows[1], occurred_at=earlier)
+    else:
+        with store.engine.begin() as conn:  # type: ignore[attr-defined]
+            conn.execute(text("UPDATE kntc_history SET occurred_at = :t WHERE case_id = :c AND seq = 2"),
+                         {"t": earlier.astimezone(UTC).replace(tzinfo=None) if store.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+                          else earlier, "c": case.id})
+    report = engine.verify_audit()
+    assert report.problems == (f"case {case.id} history #2: hash mismatch (row altered)",)
+
+
 def test_stale_expected_version_is_a_conflict_that_writes_nothing(engine: Engine, clock: ManualClock) -> None:
     """A fire() with a stale expected_version raises ConflictError and leaves history, feed and version as they were."""
     case = open_complaint(engine, clock)

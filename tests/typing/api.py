@@ -34,7 +34,12 @@ def portal(config: str) -> None:
                         expected_version=case.version)
     except (NotAllowedError, ConflictError) as refusal:
         print(refusal, due)
+    case = eng.fire(case.id, "start_verification", actor="cb01", role="inspector",
+                    occurred_at=datetime(2026, 3, 2, 8, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
     history: list[HistoryEntry] = eng.history(case.id)
+    signed: datetime | None = history[-1].occurred_at
+    recorded: datetime = history[-1].at
+    print(signed or recorded)
     feed: list[Event] = eng.events(after=history[-1].seq, limit=100)
     report: TickReport = eng.tick()
     print(report.fired, [e.seq for e in feed])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,12 @@ def test_the_facade_stays_thin() -> None:
     public = {name for name, value in vars(engine.Engine).items()
               if not name.startswith("_") and callable(value)}
     assert public == ENGINE_METHODS
+
+
+def test_fire_signature_is_pinned() -> None:
+    """fire() takes DESIGN §2's arguments: the case, the event, then keywords only, occurred_at last (§4)."""
+    parameters = inspect.signature(engine.Engine.fire).parameters
+    assert list(parameters) == ["self", "case_id", "event", "actor", "role", "payload", "expected_version",
+                                "occurred_at"]
+    assert [p.name for p in parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY] == list(parameters)[3:]
+    assert all(parameters[name].default is None for name in ("payload", "expected_version", "occurred_at"))
