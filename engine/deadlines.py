@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from engine.calendar import BusinessCalendar, Unit
 from engine.definitions import Budget, DeadlineSpec
@@ -209,14 +209,14 @@ class DeadlineKeeper:
             due_at = state.due_at.astimezone(tz)
             return Deadline(name=state.name, label=spec.label, status=state.status, due_at=due_at,
                             due_date=(due_at - timedelta(microseconds=1)).date(), warn_at=(), amount=amount,
-                            unit=_unit(unit), legal_basis=basis, started_at=state.started_at.astimezone(tz),
+                            unit=unit, legal_basis=basis, started_at=state.started_at.astimezone(tz),
                             extensions=state.extensions)
         p = projection or self.project(spec, state, context)
         return Deadline(
             name=state.name, label=spec.label, status=state.status,
             due_at=p.due_at.astimezone(tz) if p.due_at else None, due_date=p.due_date,
             warn_at=tuple(m.astimezone(tz) for m in p.rungs[:-1] if m is not None),
-            amount=p.amount, unit=_unit(p.unit), legal_basis=p.legal_basis,
+            amount=p.amount, unit=p.unit, legal_basis=p.legal_basis,
             started_at=state.started_at.astimezone(tz), extensions=state.extensions)
 
     # -- commands -----------------------------------------------------------------------------
@@ -326,11 +326,6 @@ class DeadlineKeeper:
                 state.status = "missed" if state.status == "missed" else "running"
             return True
         return False
-
-
-def _unit(unit: Unit) -> Any:
-    """``unit`` for :class:`~engine.model.Deadline`, whose annotation still names two units (issue 10)."""
-    return cast(Any, unit)
 
 
 def _cache_key(name: str, rule_index: int, context: Mapping[str, Any]) -> tuple[Any, ...] | None:

@@ -66,7 +66,7 @@ class Deadline:
     due_date: date | None
     warn_at: tuple[datetime, ...]
     amount: int
-    unit: Literal["calendar", "working"]
+    unit: Literal["calendar", "working", "month", "year"]
     legal_basis: str
     started_at: datetime
     extensions: int
