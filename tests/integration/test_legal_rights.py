@@ -139,6 +139,28 @@ def test_m1_overdue_first_instance_opens_the_second_complaint(desk: Desk) -> Non
     assert case.deadlines["resolution"].status == "missed"  # the appeal does not make it met
 
 
+def test_m1_the_right_opens_the_day_after_the_last_day_even_before_a_tick(desk: Desk) -> None:
+    case = desk.open("complaint", at(2026, 1, 12))
+    case = desk.fire(case, "accept", at(2026, 1, 15, 10), "inspector")
+    # due Mon 23/02 (30 CD from Thu 15/01, rolled past Tết): on that day the office still has time
+    assert desk.refused(case, "appeal", at(2026, 2, 23, 16), "clerk") == "guard"
+    assert desk.fire(case, "sue", at(2026, 2, 24, 8), "clerk").state == "in_court"  # no tick has run
+
+
+def test_m1_a_suspended_resolution_has_not_expired(desk: Desk) -> None:
+    case = desk.open("complaint", at(2026, 7, 1))
+    case = desk.fire(case, "accept", at(2026, 7, 6, 10), "inspector")
+    # 30 CD from Mon 06/07: 7..31/07 = 25, 1..5/08 = 5 -> Wed 05/08; suspended on Mon 03/08 (LKN Điều 11a)
+    case = desk.fire(case, "suspend", at(2026, 8, 3, 10), "head_of_unit", **REASON)
+    assert case.deadlines["resolution"].status == "paused"
+    assert desk.refused(case, "appeal", at(2026, 8, 10), "clerk") == "state"  # not from `suspended`
+    case = desk.fire(case, "resume", at(2026, 8, 10, 9), "head_of_unit")
+    # 7..03/08 = 28 counted; 04..10/08 excluded; 11, 12/08 -> Wed 12/08
+    assert case.deadlines["resolution"].due_date == D(2026, 8, 12)
+    assert desk.refused(case, "appeal", at(2026, 8, 12, 16), "clerk") == "guard"
+    assert desk.fire(case, "appeal", at(2026, 8, 13, 9), "clerk").state == "escalated_second_instance"
+
+
 def test_m1_overdue_second_instance_may_go_to_court_not_to_a_third_instance(desk: Desk) -> None:
     case = desk.open("complaint", at(2026, 3, 2), instance=2)
     case = desk.fire(case, "accept", at(2026, 3, 2, 10), "inspector")
