@@ -293,7 +293,8 @@ class TestBrokenComplaint:
     @pytest.mark.parametrize(
         ("old", "new", "message"),
         [
-            ("stops_on: [decide, withdraw, terminate]", "stops_on: [decide, withdraw, terminate, explode]",
+            ("stops_on: [appeal, sue, decide, withdraw, terminate]",
+             "stops_on: [appeal, sue, decide, withdraw, terminate, explode]",
              "unknown event 'explode'"),
             ('guard: "fields.instance == 1"', 'guard: "fields.instanse == 1"', "instanse"),
             ('  verifying: {label: "Đang xác minh"}', ' verifying: {label: "Đang xác minh"}', "broken YAML"),
