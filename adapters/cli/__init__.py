@@ -14,14 +14,14 @@ from collections.abc import Sequence
 
 import typer
 
-from adapters.cli import cases, definitions, groups, hotspots, operations, outbox, periods
+from adapters.cli import cases, deadlines, definitions, groups, hotspots, operations, outbox, periods
 from adapters.cli.common import app, parse_now
 from engine.errors import KntcError
 
 __all__ = ["app", "hoist_config", "main", "parse_now"]
 
 # importing them registers their commands
-_COMMAND_MODULES = (cases, definitions, groups, hotspots, operations, outbox, periods)
+_COMMAND_MODULES = (cases, deadlines, definitions, groups, hotspots, operations, outbox, periods)
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(groups.group_app, name="group")
 
