@@ -135,6 +135,7 @@ def test_the_shipped_rules_notify_of_an_overdue_first_instance_resolution(
 
 def test_a_looping_pair_of_rules_is_stopped_with_nothing_written(engine: Engine, clock: ManualClock) -> None:
     """Two rules that resume every suspension and suspend every resumption hit the depth bound: nothing written."""
+    clock.set(datetime(2026, 7, 1, 9, 0, tzinfo=clock.now().tzinfo))  # suspension exists from 01/07/2026
     case = open_complaint(engine, clock)
     engine.fire(case.id, "accept", actor="cb01", role="inspector")
     loop = rules(

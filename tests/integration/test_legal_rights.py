@@ -1,7 +1,7 @@
 """Citizens' rights and effective dates in the shipped workflows (issue 10 items 1-2; LEGAL-AUDIT.md §2).
 
 Each test is a finding of the legal audit that failed on the workflows before the fix (H8, M1, B3,
-H3b, the takeover of NĐ 31/2019 Điều 5, the Director's dialogue and the crowded complaint of
+B4, H3b, the takeover of NĐ 31/2019 Điều 5, the Director's dialogue and the crowded complaint of
 NĐ 155/2026), driven through the engine with the daemon's tick on a ManualClock. Every expected
 date is counted by hand (BLDS Điều 147-148: the trigger day is not counted; a period in calendar
 days (CD) ending on a day off runs to the end of the next working day; working days (WD) skip days
@@ -53,11 +53,15 @@ class Desk:
 
     def refused(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> str:
         """Assert that ``event`` is refused and changes nothing; return why."""
+        return self.refusal(case, event, when, role, **payload).why
+
+    def refusal(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> NotAllowedError:
+        """Assert that ``event`` is refused and changes nothing; return the error the user gets."""
         before = self.engine.get(case.id)
         with pytest.raises(NotAllowedError) as refusal:
             self.fire(case, event, when, role, **payload)
         assert self.engine.get(case.id).version == before.version
-        return refusal.value.why
+        return refusal.value
 
     def tick(self, when: datetime) -> None:
         """Run the daemon's tick at ``when`` (every due rung and timed event of the store fires)."""
@@ -170,6 +174,38 @@ def test_m1_overdue_second_instance_may_go_to_court_not_to_a_third_instance(desk
     assert desk.refused(case, "appeal", at(2026, 4, 17, 9), "clerk") == "guard"
     case = desk.fire(case, "sue", at(2026, 4, 17, 9), "clerk")  # LKN Điều 42 k1
     assert case.state == "in_court"
+
+
+# =============================================================== B4: suspension and termination from 01/07/2026
+
+
+def test_b4_no_suspension_or_termination_of_a_complaint_before_1_july_2026(desk: Desk) -> None:
+    """LKN Điều 11a (Luật 136/2025); NĐ 124 Điều 28a-28b (NĐ 155/2026): the day of the decision governs."""
+    case = desk.open("complaint", at(2026, 3, 2))
+    case = desk.fire(case, "accept", at(2026, 3, 2, 10), "inspector")
+    refusal = desk.refusal(case, "suspend", at(2026, 3, 10), "head_of_unit", **REASON)
+    assert (refusal.why, refusal.state, refusal.event) == ("guard", "accepted", "suspend")
+    # the user reads the state, the event and the failed condition, and what may be done instead
+    assert str(refusal).startswith(f"event 'suspend' is not allowed on case {case.id} in state 'accepted': "
+                                   "its condition is false: now >= date('2026-07-01') (allowed here: ")
+    assert "withdraw" in refusal.allowed and "suspend" not in refusal.allowed
+    assert desk.refused(case, "terminate", at(2026, 6, 30, 16), "director", **REASON) == "guard"
+    assert desk.engine.get(case.id).deadlines["resolution"].status == "running"  # no pause
+    assert desk.fire(case, "withdraw", at(2026, 6, 30, 16), "clerk").state == "terminated"  # LKN Điều 10
+
+
+def test_b4_a_complaint_accepted_before_1_july_may_be_suspended_after_it(desk: Desk) -> None:
+    """NĐ 155/2026 Điều 22 k1: accepted before 01/07/2026, not yet decided: the new decree's suspension."""
+    case = desk.open("complaint", at(2026, 6, 15))
+    case = desk.fire(case, "accept", at(2026, 6, 22, 10), "inspector")
+    # 30 CD from Mon 22/06: 23..30/06 = 8, 1..22/07 = 22 -> Wed 22/07
+    assert case.deadlines["resolution"].due_date == D(2026, 7, 22)
+    case = desk.fire(case, "suspend", at(2026, 7, 1, 9), "head_of_unit", **REASON)  # Wed 01/07, the first day
+    assert (case.state, case.deadlines["resolution"].status) == ("suspended", "paused")
+    case = desk.fire(case, "resume", at(2026, 7, 8, 9), "head_of_unit")
+    # 23/06..01/07 = 9 counted; 02..08/07 excluded (7); 09..29/07 = 21 (30) -> Wed 29/07 = 22/07 + 7
+    assert case.deadlines["resolution"].due_date == D(2026, 7, 29)
+    assert desk.fire(case, "terminate", at(2026, 7, 9, 9), "director", **REASON).state == "terminated"
 
 
 # =============================================================== the Director's dialogue, the crowded complaint

@@ -9,6 +9,7 @@ reactions that loops, rolls the cause back too. Each engine here shares the stor
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -104,6 +105,7 @@ def test_a_rule_that_triggers_itself_stops_with_a_clear_error(engine: Engine, cl
 
 def test_firing_an_event_in_a_loop_is_bounded_too(engine: Engine, clock: ManualClock) -> None:
     """Reactions that resume every suspension and suspend every resumption stop at the bound, nothing written."""
+    clock.set(datetime(2026, 7, 1, 9, 0, tzinfo=clock.now().tzinfo))  # suspension exists from 01/07/2026
     case = open_complaint(engine, clock)
     engine.fire(case.id, "accept", actor="cb01", role="inspector")
 

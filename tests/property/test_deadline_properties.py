@@ -1,7 +1,9 @@
 """Properties of the complaint resolution deadline, driven through the engine (2026-2030).
 
 For random dates of receipt and acceptance, case fields (instance, remote area, complex) and
-suspension spans:
+suspension spans (a complaint is suspended only from 01/07/2026, LKN Điều 11a; one accepted
+before that day may be suspended after it, NĐ 155/2026 Điều 22 k1: the suspension days are drawn
+from the later of the acceptance day and 01/07/2026):
 
 * the due date is always a working day (BLDS Điều 148 k5: a period ending on a day off runs to
   the end of the next working day);
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PETITIONER = {"name": "Trần Văn Bình", "id_number": "068090001111"}
 EXAMPLES = settings(max_examples=50, deadline=None)
+SUSPENSION_FROM = date(2026, 7, 1)  # LKN Điều 11a (Luật 136/2025), NĐ 124 Điều 28a-28b (NĐ 155/2026)
 
 
 @cache
@@ -90,7 +93,7 @@ def test_resolution_due_date_is_always_a_working_day(received: date, lag: int, f
     due = case.deadlines["resolution"].due_date
     assert due is not None and engine.runtime.calendar.is_working_day(due)
     for gap, span in spans:
-        day += timedelta(days=gap)
+        day = max(day, SUSPENSION_FROM) + timedelta(days=gap)
         case = fire(clock, engine, case, "suspend", day, 10, reason="Trở ngại khách quan")
         paused = case.deadlines["resolution"]
         assert paused.status == "paused"
@@ -137,7 +140,7 @@ def test_a_pause_never_gives_an_earlier_date(received: date, lag: int, fields: d
     assert before.due_date is not None
     last_counted = start + timedelta(days=before.amount)  # calendar days, no pause, no roll
 
-    paused_on = start + timedelta(days=gap)
+    paused_on = max(start, SUSPENSION_FROM) + timedelta(days=gap)
     resumed_on = paused_on + timedelta(days=span)
     case = fire(clock, engine, case, "suspend", paused_on, 10, reason="Thiên tai")
     paused = case.deadlines["resolution"]

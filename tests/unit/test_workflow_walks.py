@@ -8,6 +8,7 @@ import pytest
 
 from engine.errors import ValidationError
 from tests.unit.workflow_walker import (
+    JULY,
     REASON,
     Walk,
     budget_for,
@@ -65,8 +66,8 @@ class TestComplaintWalks:
     @pytest.mark.parametrize("where", [["start_verification"],
                                        ["start_verification", "schedule_dialogue", "hold_dialogue"]])
     def test_suspend_resume_returns_to_previous(self, where: list[str]) -> None:
-        """Resuming returns to the state the case was suspended in."""
-        walk = Walk("complaint").run(("accept", "inspector"), *[(e, "inspector") for e in where])
+        """Resuming returns to the state the case was suspended in (from 01/07/2026: LKN Điều 11a)."""
+        walk = Walk("complaint", at=JULY).run(("accept", "inspector"), *[(e, "inspector") for e in where])
         before = walk.state
         walk.run(("suspend", "head_of_unit", REASON))
         assert walk.state == "suspended"
@@ -77,7 +78,7 @@ class TestComplaintWalks:
 
     def test_suspend_twice_still_resumes_to_work(self) -> None:
         """A second suspension after resuming again returns to the working state."""
-        walk = Walk("complaint").run(("accept", "inspector"), ("start_verification", "inspector"),
+        walk = Walk("complaint", at=JULY).run(("accept", "inspector"), ("start_verification", "inspector"),
                                      ("suspend", "head_of_unit", REASON), ("resume", "head_of_unit"),
                                      ("schedule_dialogue", "inspector"),
                                      ("suspend", "director", REASON), ("resume", "director"))
@@ -95,12 +96,14 @@ class TestComplaintWalks:
 
     def test_withdraw_and_terminate(self) -> None:
         """Withdrawal and termination both end in `terminated`; termination needs a reason."""
-        assert Walk("complaint").run(("withdraw", "clerk")).state == "terminated"
-        walk = Walk("complaint").run(("accept", "inspector"))
+        assert Walk("complaint").run(("withdraw", "clerk")).state == "terminated"  # LKN Điều 10: any day
+        walk = Walk("complaint", at=JULY).run(("accept", "inspector"))
         with pytest.raises(ValidationError, match=r"payload\.reason"):
             walk.fire("terminate", "director")
         walk.run(("terminate", "director", REASON))
         assert walk.final
+        # before 01/07/2026 (the walk's default day, 02/03/2026) there is no termination (NĐ 155/2026 Điều 22 k1)
+        assert Walk("complaint").run(("accept", "inspector")).refused("terminate", "director", **REASON) == "guard"
 
     def test_refusals(self) -> None:
         """Wrong role, wrong state, missing payload: each refused without changing the case."""

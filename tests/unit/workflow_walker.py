@@ -27,7 +27,9 @@ from engine.testing import default_calendar
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 ROLES = {"clerk", "inspector", "head_of_unit", "director", "system"}
 CASE_EVENTS = {"accept", "reject", "transfer", "suspend", "resume", "withdraw"}
-AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội: every walk happens at this moment
+AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Mon 02/03/2026 09:00 in Hà Nội: a walk happens at one moment
+#: Wed 01/07/2026 09:00 in Hà Nội: NĐ 155/2026 in force, complaints may be suspended or terminated
+JULY = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 
 
 @cache
@@ -53,15 +55,19 @@ class Refused(Exception):
 
 
 class Walk:
-    """A case in memory, moved by the engine's own :func:`engine.commands.decide` (no store)."""
+    """A case in memory, moved by the engine's own :func:`engine.commands.decide` (no store).
 
-    def __init__(self, name: str, *, channel: str = "post", petitioner_count: int = 1,
+    The case is received, and every event fired, at the one moment ``at`` (guards read it as ``now``).
+    """
+
+    def __init__(self, name: str, *, at: datetime = AT, channel: str = "post", petitioner_count: int = 1,
                  **fields: Any) -> None:
         self.w = wf(name)
+        self.at = at
         self.keeper = DeadlineKeeper(self.w, default_calendar())
         self.record = CaseRecord(
             id="walk", kind=self.w.name, definition_hash=self.w.content_hash, state=self.w.definition.initial,
-            previous_state=None, version=1, received_at=AT, opened_at=AT, updated_at=AT, channel=channel,
+            previous_state=None, version=1, received_at=at, opened_at=at, updated_at=at, channel=channel,
             subject="walk", respondent="walk", content="", petitioner_count=petitioner_count,
             fields=self.w.validate_fields(fields))
         self.ledgers: list[DeadlineLedger] = []
@@ -87,7 +93,7 @@ class Walk:
         """Fire ``event`` as ``role`` the way the engine does, or raise :class:`Refused`."""
         try:
             outcome = decide(self.w, self.keeper, self.record, self.ledgers, event, actor="walker", role=role,
-                             payload=payload, now=AT)
+                             payload=payload, now=self.at)
         except NotAllowedError as exc:
             raise Refused("state" if exc.why == "event" else exc.why, event, self.record.state) from None
         self.ledgers = outcome.ledgers
