@@ -43,6 +43,7 @@ __all__ = [
     "ROWS",
     "RULE_ROLE",
     "SHINGLE_WORDS",
+    "SIGNATURE_VERSION",
     "Candidate",
     "Detection",
     "GroupMember",
@@ -50,7 +51,10 @@ __all__ = [
     "HotSpotRecord",
     "Signature",
     "confirm",
+    "decode_signature",
+    "encode_signature",
     "jaccard",
+    "may_confirm",
     "minhash",
     "normalise",
     "respondent_key",
@@ -68,6 +72,10 @@ PERMUTATIONS = BANDS * ROWS
 _BIN_BITS = 6  # 2**6 == PERMUTATIONS bins
 _BIN_MASK = (1 << _BIN_BITS) - 1
 _EMPTY = 1 << 64
+#: the format of a stored MinHash (:func:`encode_signature`): bump it whenever normalising,
+#: shingling or hashing changes, so stored values from before are recomputed, never compared
+SIGNATURE_VERSION = 1
+_STORED_EMPTY = (1 << 64) - 1  # an empty bin, stored (a filled bin's value has 58 bits)
 #: the types of hot spot computed from a group's members, in the order a refresh reports them
 #: (the same names as engine.periods.HOT_SPOT_TYPES)
 GROUP_HOT_SPOT_TYPES = ("crowded", "early_crowded", "complex", "prolonged", "skip_level", "circular_forwarding")
@@ -156,11 +164,20 @@ class Signature:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A stored case sharing ``matches`` band keys with a new letter, and its group."""
+    """A stored case sharing ``matches`` band keys with a new letter, and its group.
+
+    What confirming it needs comes with it (read in the same statement): its stored signature
+    (:func:`encode_signature`; None when stored before it was kept), respondent, subject and
+    content (None: the store did not read them, the case is to be read).
+    """
 
     case_id: str
     group_id: str
     matches: int
+    signature: bytes | None = None
+    respondent: str | None = None
+    subject: str = ""
+    content: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +229,32 @@ class Detection:
     reasons: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
 
+class _Folded(dict[int, str]):
+    """Code point -> what :func:`normalise` makes of it, filled as characters are met (``str.translate``)."""
+
+    def __missing__(self, code: int) -> str:
+        plain = _MARKS.sub("", unicodedata.normalize("NFD", chr(code))).lower().replace("đ", "d")
+        folded = _NOT_WORD.sub(" ", plain)
+        if len(self) < 20_000:  # bounded: a text of unusual characters does not grow it without end
+            self[code] = folded
+        return folded
+
+
+_FOLDED = _Folded()
+
+
 def normalise(text: str) -> str:
-    """``text`` without diacritics (đ -> d), in lower case, punctuation as spaces, single-spaced."""
-    plain = _MARKS.sub("", unicodedata.normalize("NFD", text)).lower().replace("đ", "d")
-    return _NOT_WORD.sub(" ", plain).strip()
+    """``text`` without diacritics (đ -> d), in lower case, punctuation as spaces, single-spaced.
+
+    Character by character (NFD, marks dropped, lower case, đ -> d, a non-word character as a
+    space), each character's result kept, then single-spaced: the same text as doing it to the
+    whole string, in one ``str.translate``. A text with a capital sigma goes the long way, since
+    lower-casing it depends on its neighbours (a word-final ς).
+    """
+    if "\u03a3" in text:
+        plain = _MARKS.sub("", unicodedata.normalize("NFD", text)).lower().replace("đ", "d")
+        return _NOT_WORD.sub(" ", plain).strip()
+    return " ".join(text.translate(_FOLDED).split())
 
 
 def respondent_key(respondent: str) -> str:
@@ -230,17 +269,29 @@ def shingles(words: Sequence[str], k: int = SHINGLE_WORDS) -> set[str]:
     """The ``k``-word shingles of ``words``; a text shorter than ``k`` words is one shingle (none if empty)."""
     if len(words) < k:
         return {" ".join(words)} if words else set()
+    if k == 3:  # the usual size, without a slice per shingle
+        return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)}
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
 def minhash(items: Iterable[str]) -> tuple[int, ...]:
     """The one-permutation MinHash (:data:`PERMUTATIONS` values) of a set of strings (densified)."""
+    return _densify(_bins(items))
+
+
+def _bins(items: Iterable[str]) -> list[int]:
+    """Each bin's least value over ``items`` (``_EMPTY`` where no item fell)."""
     bins = [_EMPTY] * PERMUTATIONS
+    blake, from_bytes = hashlib.blake2b, int.from_bytes
     for item in items:
-        h = int.from_bytes(hashlib.blake2b(item.encode(), digest_size=8).digest(), "little")
+        h = from_bytes(blake(item.encode(), digest_size=8).digest(), "little")
         b, v = h & _BIN_MASK, h >> _BIN_BITS
         if v < bins[b]:
             bins[b] = v
+    return bins
+
+
+def _densify(bins: Sequence[int]) -> tuple[int, ...]:
     if all(v == _EMPTY for v in bins):
         return tuple(bins)
     out = list(bins)
@@ -251,6 +302,25 @@ def minhash(items: Iterable[str]) -> tuple[int, ...]:
                 d += 1
             out[i] = bins[(i + d) % PERMUTATIONS] + d * _EMPTY
     return tuple(out)
+
+
+def encode_signature(sig: Signature) -> bytes:
+    """What is stored of a grouped case's signature: version, word count and the MinHash bins (517 bytes).
+
+    The bins are kept before densification (8 bytes each); :func:`decode_signature` redoes it.
+    """
+    bins = [v if v < _EMPTY else _STORED_EMPTY for v in sig.values]  # a borrowed value is >= _EMPTY
+    return bytes([SIGNATURE_VERSION]) + min(sig.words, 0xFFFFFFFF).to_bytes(4, "little") + \
+        b"".join(v.to_bytes(8, "little") for v in bins)
+
+
+def decode_signature(blob: bytes | None) -> tuple[int, tuple[int, ...]] | None:
+    """(word count, MinHash values) of a stored signature; None if absent or of another version."""
+    if not blob or len(blob) != 5 + 8 * PERMUTATIONS or blob[0] != SIGNATURE_VERSION:
+        return None
+    words = int.from_bytes(blob[1:5], "little")
+    bins = [int.from_bytes(blob[i:i + 8], "little") for i in range(5, len(blob), 8)]
+    return words, _densify([_EMPTY if v == _STORED_EMPTY else v for v in bins])
 
 
 def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
@@ -274,24 +344,36 @@ def signature(text: str) -> Signature:
     return Signature(text=norm, words=len(words), values=values, bands=_bands(values))
 
 
+def may_confirm(new: Signature, new_respondent: str, other_words: int, other_values: Sequence[int],
+                other_respondent: str, policy: GroupingPolicy) -> bool:
+    """Whether a stored case passes :func:`confirm`'s cheap checks (lengths, respondent, MinHash) on what is stored.
+
+    ``other_words`` and ``other_values``: its word count and MinHash (:func:`decode_signature`);
+    its text is not needed, so a candidate that fails here is never normalised.
+    """
+    from rapidfuzz import fuzz  # ≈ 14 ms to import: only where a letter is grouped, not at CLI start
+
+    if not new.words or not other_words:
+        return False
+    if min(new.words, other_words) / max(new.words, other_words) < policy.length_ratio:
+        return False
+    if new_respondent != other_respondent and \
+            fuzz.token_set_ratio(new_respondent, other_respondent) < policy.respondent_ratio:
+        return False
+    return jaccard(new.values, other_values) >= policy.similarity
+
+
 def confirm(new: Signature, new_respondent: str, other: Signature, other_respondent: str,
             policy: GroupingPolicy) -> float | None:
     """The confirm score (rapidfuzz ``token_set_ratio``, 0-100) if ``other`` is about the same matter, else None.
 
     Same matter: a similar respondent (keys from :func:`respondent_key`), comparable lengths, an
-    estimated Jaccard similarity of at least ``policy.similarity`` and a confirm score of at least
-    ``policy.confirm_ratio``.
+    estimated Jaccard similarity of at least ``policy.similarity`` (:func:`may_confirm`) and a
+    confirm score of at least ``policy.confirm_ratio``.
     """
-    from rapidfuzz import fuzz  # ≈ 14 ms to import: only where a letter is grouped, not at CLI start
+    from rapidfuzz import fuzz
 
-    if not new.words or not other.words:
-        return None
-    if min(new.words, other.words) / max(new.words, other.words) < policy.length_ratio:
-        return None
-    if new_respondent != other_respondent and \
-            fuzz.token_set_ratio(new_respondent, other_respondent) < policy.respondent_ratio:
-        return None
-    if jaccard(new.values, other.values) < policy.similarity:
+    if not may_confirm(new, new_respondent, other.words, other.values, other_respondent, policy):
         return None
     score = float(fuzz.token_set_ratio(new.text, other.text))
     return score if score >= policy.confirm_ratio else None

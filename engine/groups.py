@@ -2,13 +2,16 @@
 
 :func:`grouping_reactors` gives the reactor a portal (or ``build``) passes to the engine: on
 ``case.opened`` it computes the letter's signature (:mod:`engine.grouping`, from subject and
-content), finds candidate cases through their stored band keys (an index lookup), confirms the
-best few with rapidfuzz and a similar respondent, and joins the best confirmed group, or starts
-a new one, all in the transaction that opens the case. It then recomputes the group's hot spots
-and its cases' flags (:func:`engine.hot_spot_refresh.refresh`, rules in
-:mod:`engine.hot_spot_rules`): a rule that starts to hold is ``hotspot.detected`` (once per
-group and type), one whose counted cases change is ``hotspot.updated``, one that no longer holds
-(after a split) is closed. Feed data carry ids, counts and rules, never a petitioner's name.
+content), finds candidate cases through their stored band keys (an index lookup that also
+returns each candidate's stored signature, respondent and text), confirms the best few with
+rapidfuzz and a similar respondent, and joins the best confirmed group, or starts a new one, all
+in the transaction that opens the case. A candidate is checked on its stored signature first (no
+case read, nothing signed again); only one that passes has its text normalised for rapidfuzz.
+It then recomputes the group's hot spots and its cases' flags
+(:func:`engine.hot_spot_refresh.refresh`, rules in :mod:`engine.hot_spot_rules`): a rule that
+starts to hold is ``hotspot.detected`` (once per group and type), one whose counted cases change
+is ``hotspot.updated``, one that no longer holds (after a split) is closed. Feed data carry ids,
+counts and rules, never a petitioner's name.
 
 The rules read marks of each grouped case: its resolution (a ``case.transitioned`` by one of
 :data:`RESOLUTION_EVENTS`, recorded once), its transfers, its complexity mark (reactors in
@@ -30,7 +33,19 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ConflictError, NotFound, ValidationError
-from engine.grouping import GroupingPolicy, GroupMember, Signature, confirm, respondent_key, signature
+from engine.grouping import (
+    Candidate,
+    GroupingPolicy,
+    GroupMember,
+    Signature,
+    confirm,
+    decode_signature,
+    encode_signature,
+    may_confirm,
+    normalise,
+    respondent_key,
+    signature,
+)
 from engine.hot_spot_reactors import RESOLUTION_EVENTS, hot_spot_reactors
 from engine.hot_spot_refresh import refresh
 from engine.model import CaseRecord, HistoryEntry, NewEvent, chain_hash
@@ -90,34 +105,58 @@ def place(tx: Transaction, case: CaseRecord, now: datetime, policy: GroupingPoli
     sig = signature(_text(case))
     key = respondent_key(case.respondent)
     group_id = _best_group(tx, case.id, sig, key, policy)
+    stored = encode_signature(sig)
     if group_id is not None:
-        tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands)
+        tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands, stored)
         return refresh(tx, group_id, now, policy, case.id, case=case)
     group_id = f"g-{case.id}"  # a new group: its one member is known, and it has no hot spot yet
-    tx.create_group(group_id, now)
-    tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands)
+    tx.save_grouping(case.id, group_id, key, case.received_at, sig.bands, stored, new_group_at=now)
     alone = GroupMember(case.id, case.received_at, case.petitioner_count, case.state, case.kind, case.channel,
                         forwarded_from=case.forwarded_from, flags=tuple(case.flags), fields=case.fields)
     return refresh(tx, group_id, now, policy, case.id, new_group=alone, case=case)
 
 
 def _best_group(tx: Transaction, case_id: str, sig: Signature, key: str, policy: GroupingPolicy) -> str | None:
+    """The group of the best confirmed candidate (None: none confirmed).
+
+    Each group's best-matching case speaks for it. A candidate is checked first on what is stored
+    of it (word count, MinHash, respondent: no text is normalised); only one that passes has its
+    text normalised for rapidfuzz. One stored before its signature was kept is signed from its
+    text once, and the signature stored.
+    """
     if not sig.words:
         return None
     best: tuple[float, str] | None = None
     seen: set[str] = set()
     for candidate in tx.group_candidates(sig.bands, policy.max_candidates * _ROWS_PER_GROUP):
         if candidate.group_id in seen or candidate.case_id == case_id:
-            continue  # the group's best-matching case speaks for it
+            continue
         seen.add(candidate.group_id)
-        other = tx.get_case(candidate.case_id)
-        if other is not None:
-            score = confirm(sig, key, signature(_text(other)), respondent_key(other.respondent), policy)
-            if score is not None and (best is None or score > best[0]):
-                best = (score, candidate.group_id)
+        score = _confirm(tx, candidate, sig, key, policy)
+        if score is not None and (best is None or score > best[0]):
+            best = (score, candidate.group_id)
         if len(seen) >= policy.max_candidates:
             break
     return best[1] if best else None
+
+
+def _confirm(tx: Transaction, candidate: Candidate, sig: Signature, key: str, policy: GroupingPolicy) -> float | None:
+    subject, content, respondent = candidate.subject, candidate.content, candidate.respondent
+    if respondent is None:  # a store that does not read the candidate's text with it
+        other = tx.get_case(candidate.case_id)
+        if other is None:
+            return None
+        subject, content, respondent = other.subject, other.content, other.respondent
+    other_key = respondent_key(respondent)
+    stored = decode_signature(candidate.signature)
+    if stored is None:  # grouped before signatures were kept, or of another SIGNATURE_VERSION
+        full = signature(f"{subject}\n{content}")
+        tx.save_signature(candidate.case_id, encode_signature(full))
+        return confirm(sig, key, full, other_key, policy)
+    words, values = stored
+    if not may_confirm(sig, key, words, values, other_key, policy):
+        return None
+    return confirm(sig, key, Signature(normalise(f"{subject}\n{content}"), words, values, ()), other_key, policy)
 
 
 # officers' corrections -----------------------------------------------------------------------

@@ -42,9 +42,8 @@ def refresh(tx: Transaction, group_id: str, now: datetime, policy: GroupingPolic
     ``case``: the record being committed (its ``flags`` are updated in place when they change).
     """
     if new_group is None:
-        tx.lock_group(group_id)
-        members = tx.group_members(group_id)
-        stored = {h.type: h for h in tx.group_hot_spots(group_id)}
+        members, spots = tx.group_state(group_id)  # locked, then read: one round trip on PostgreSQL
+        stored = {h.type: h for h in spots}
     else:
         members, stored = [new_group], {}
     detections = {d.type: d for d in detect(members, policy, now)}

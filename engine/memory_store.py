@@ -51,6 +51,7 @@ class _Data:
     overdues: dict[str, int] = field(default_factory=dict)  # grouped case id -> its deadline.overdue count
     grouped_at: dict[str, datetime] = field(default_factory=dict)  # grouped case id -> received_at when grouped
     transferred: dict[str, list[str]] = field(default_factory=dict)  # grouped case id -> bodies it went to
+    signatures: dict[str, bytes] = field(default_factory=dict)  # grouped case id -> its stored signature
 
 
 class _MemoryTransaction:
@@ -208,16 +209,28 @@ class _MemoryTransaction:
             for case_id in self.d.bands.get(band, ()):
                 counts[case_id] = counts.get(case_id, 0) + 1
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [Candidate(case_id, self.d.case_groups[case_id], n) for case_id, n in ranked]
+        found = [(case_id, n, self.d.cases.get(case_id)) for case_id, n in ranked]
+        return [Candidate(case_id, self.d.case_groups[case_id], n, self.d.signatures.get(case_id),
+                          c.respondent if c else None, c.subject if c else "", c.content if c else "")
+                for case_id, n, c in found]
 
     def save_grouping(self, case_id: str, group_id: str, respondent_key: str, received_at: datetime,
-                      bands: Sequence[str]) -> None:
+                      bands: Sequence[str], signature: bytes | None = None,
+                      new_group_at: datetime | None = None) -> None:
         if case_id in self.d.case_groups:
             raise ValidationError("case_id", f"{case_id} is grouped already")
+        if new_group_at is not None:
+            self.create_group(group_id, new_group_at)
         self.d.case_groups[case_id] = group_id
         self.d.grouped_at[case_id] = received_at
+        if signature is not None:
+            self.d.signatures[case_id] = signature
         for band in bands:
             self.d.bands.setdefault(band, set()).add(case_id)
+
+    def save_signature(self, case_id: str, signature: bytes) -> None:
+        if case_id in self.d.case_groups:
+            self.d.signatures[case_id] = signature
 
     def case_group(self, case_id: str) -> str | None:
         return self.d.case_groups.get(case_id)
@@ -233,6 +246,9 @@ class _MemoryTransaction:
                             transferred_to=tuple(self.d.transferred.get(c.id, ())),
                             flags=tuple(copy.deepcopy(c.flags)), fields=dict(c.fields))
                 for c in sorted(found, key=lambda c: (c.received_at, c.id))]
+
+    def group_state(self, group_id: str) -> tuple[list[GroupMember], list[HotSpotRecord]]:
+        return self.group_members(group_id), self.group_hot_spots(group_id)  # one writer: nothing to lock
 
     def groups_received_between(self, start: datetime, end: datetime) -> list[str]:
         return sorted({gid for cid, gid in self.d.case_groups.items()

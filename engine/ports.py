@@ -192,13 +192,24 @@ class Transaction(Protocol):
         """Grouped cases sharing at least one of ``bands`` (exactly :data:`engine.grouping.BANDS` keys).
 
         Found through the band keys' index, never by a scan; at most ``limit``, most shared bands
-        first, then by case id.
+        first, then by case id. Each comes with its stored signature, respondent, subject and
+        content, read in the same statement (confirming it needs no further read).
         """
         ...
 
     def save_grouping(self, case_id: str, group_id: str, respondent_key: str, received_at: datetime,
-                      bands: Sequence[str]) -> None:
-        """Place a case, not grouped yet, in ``group_id`` and store its band keys."""
+                      bands: Sequence[str], signature: bytes | None = None,
+                      new_group_at: datetime | None = None) -> None:
+        """Place a case, not grouped yet, in ``group_id`` and store its band keys and its signature.
+
+        ``signature``: :func:`engine.grouping.encode_signature` of the case's text (None: none kept);
+        ``new_group_at``: create the group first, at that moment (as :meth:`create_group`, in the
+        same round trip on PostgreSQL).
+        """
+        ...
+
+    def save_signature(self, case_id: str, signature: bytes) -> None:
+        """Store the signature of a grouped case grouped before signatures were kept (ungrouped: nothing)."""
         ...
 
     def case_group(self, case_id: str) -> str | None:
@@ -217,6 +228,14 @@ class Transaction(Protocol):
 
     def group_members(self, group_id: str) -> list[GroupMember]:
         """The cases of a group, by receipt moment then id (empty for an unknown group)."""
+        ...
+
+    def group_state(self, group_id: str) -> tuple[list[GroupMember], list[HotSpotRecord]]:
+        """:meth:`lock_group`, then the group's members and its hot spots (PostgreSQL: one round trip).
+
+        What a refresh of the group's hot spots reads, as ``group_members`` and ``group_hot_spots``
+        return them. On PostgreSQL the statements after it in the transaction are pipelined.
+        """
         ...
 
     def mark_resolved(self, case_id: str, at: datetime) -> None:

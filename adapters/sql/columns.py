@@ -42,7 +42,7 @@ CASE_UPDATE_COLUMNS = tuple(c for c in CASE_COLUMNS if c not in ("id", "flags"))
 
 #: every table of ``tables.py`` (by its attribute name there) -> its columns, in order
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "case_groups": (*CASE_GROUP_COLUMNS, "resolved_at", "overdues", "transferred_to"),
+    "case_groups": (*CASE_GROUP_COLUMNS, "resolved_at", "overdues", "transferred_to", "signature"),
     "cases": CASE_COLUMNS,
     "deadlines": DEADLINE_COLUMNS,
     "definitions": ("hash", "name", "body", "stored_at"),

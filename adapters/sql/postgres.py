@@ -18,6 +18,11 @@ connection to psycopg's pipeline mode. From there:
 - **One-statement events.** A single feed event bumps the counter and inserts its row in one
   statement whose result is never read, so it costs no round trip either.
 
+- **Content groups.** A letter's group row and band rows (and a new group's row) go in one
+  round trip (a nested pipeline, so a duplicate still raises at once); a refresh's group lock,
+  members and hot spots (``group_state``) in one more, and from there the transaction is in
+  pipeline mode like a command's.
+
 - **Tick batches.** A batch of due timers claimed with ``claim_due`` switches to pipeline mode
   too, and its claims, ledger updates and feed events are held back and sent together
   (:mod:`adapters.sql.postgres_batch`), checked before the commit.
@@ -39,6 +44,7 @@ import adapters.sql.rows as rows
 from adapters.sql.postgres_batch import TickBatch
 from adapters.sql.transaction import Prepared, SqlTransaction
 from engine.errors import ConflictError
+from engine.grouping import GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, NewEvent
 
 __all__ = ["PooledConnections", "PostgresTransaction", "make_engine"]
@@ -209,6 +215,34 @@ class PostgresTransaction(SqlTransaction):
         cursor.execute(stmt.sql, stmt.params(row))
         self._version_checks.append((cursor, case.id, expected_version))
         return True
+
+    # content groups -----------------------------------------------------------------------
+    def _insert_grouping(self, group: Mapping[str, Any] | None, row: Mapping[str, Any],
+                         bands: Sequence[Mapping[str, Any]]) -> None:
+        """The group, case-group and band rows in one round trip (a nested pipeline: a duplicate raises here)."""
+        with self.cur.connection.pipeline():
+            super()._insert_grouping(group, row, bands)
+
+    def group_state(self, group_id: str) -> tuple[list[GroupMember], list[HotSpotRecord]]:
+        """Lock, members and hot spots in one round trip; the transaction's later statements are pipelined.
+
+        Pipeline mode stays on from here, as after a command's locked ``get_case``: the refresh's
+        writes, the feed events and the reactors' writes are sent without waiting, checked by
+        :meth:`_finish` before the commit.
+        """
+        self._enter_pipeline()
+        members, spots = self.cur.connection.cursor(), self.cur.connection.cursor()
+        try:
+            self._run("lock_group_one", {"id": group_id})
+            for cursor, name in ((members, "group_members_all"), (spots, "group_hot_spots_all")):
+                stmt = self.compiled[name]
+                cursor.execute(stmt.sql, stmt.params({"group_id": group_id}))
+            self.cur.fetchone()
+            return ([rows.group_member(self.c, r) for r in members.fetchall()],
+                    [rows.hot_spot(self.c, r) for r in spots.fetchall()])
+        finally:
+            members.close()
+            spots.close()
 
     # feed ---------------------------------------------------------------------------------
     def append_events(self, events: Sequence[NewEvent]) -> None:

@@ -70,13 +70,20 @@ _due = (select(t.deadlines, t.cases).join(t.cases, t.cases.c.id == t.deadlines.c
 
 # content groups: a new letter's candidates are the cases sharing one of its band keys (the
 # primary key's index on band), counted per case, most shared first
-_shared = func.count()
-_candidates = (select(t.group_bands.c.case_id, t.case_groups.c.group_id, _shared)
-               .select_from(t.group_bands)
-               .join(t.case_groups, t.case_groups.c.case_id == t.group_bands.c.case_id)
-               .where(t.group_bands.c.band.in_([bindparam(f"band_{i}") for i in range(BANDS)]))
-               .group_by(t.group_bands.c.case_id, t.case_groups.c.group_id)
-               .order_by(_shared.desc(), t.group_bands.c.case_id).limit(bindparam("limit")))
+_shared = func.count().label("shared")
+_ranked = (select(t.group_bands.c.case_id, t.case_groups.c.group_id, _shared)
+           .select_from(t.group_bands)
+           .join(t.case_groups, t.case_groups.c.case_id == t.group_bands.c.case_id)
+           .where(t.group_bands.c.band.in_([bindparam(f"band_{i}") for i in range(BANDS)]))
+           .group_by(t.group_bands.c.case_id, t.case_groups.c.group_id)
+           .order_by(_shared.desc(), t.group_bands.c.case_id).limit(bindparam("limit"))).subquery("ranked")
+# ... with what confirming each needs (stored signature, respondent, text): no read per candidate
+_candidates = (select(_ranked.c.case_id, _ranked.c.group_id, _ranked.c.shared, t.case_groups.c.signature,
+                      t.cases.c.respondent, t.cases.c.subject, t.cases.c.content)
+               .select_from(_ranked)
+               .join(t.case_groups, t.case_groups.c.case_id == _ranked.c.case_id)
+               .join(t.cases, t.cases.c.id == _ranked.c.case_id)
+               .order_by(_ranked.c.shared.desc(), _ranked.c.case_id))
 _members = (select(t.cases.c.id, t.cases.c.received_at, t.cases.c.petitioner_count, t.cases.c.state, t.cases.c.kind,
                    t.cases.c.channel, t.case_groups.c.resolved_at, t.case_groups.c.overdues,
                    t.cases.c.forwarded_from, t.case_groups.c.transferred_to, t.cases.c.flags, t.cases.c.fields)
@@ -152,7 +159,9 @@ STATEMENTS: dict[str, ClauseElement] = {
     .order_by(*_deadline_key).limit(bindparam("limit")),
     # content groups and hot spots
     "insert_group": insert(t.groups).values(id=bindparam("id"), created_at=bindparam("created_at")),
-    "insert_case_group": insert(t.case_groups).values({c: bindparam(c) for c in CASE_GROUP_COLUMNS}),
+    "insert_case_group": insert(t.case_groups).values({c: bindparam(c) for c in (*CASE_GROUP_COLUMNS, "signature")}),
+    "save_signature": update(t.case_groups).where(t.case_groups.c.case_id == bindparam("b_case_id"))
+    .values(signature=bindparam("signature")),
     "insert_band": insert(t.group_bands).values(band=bindparam("band"), case_id=bindparam("case_id")),
     "group_candidates_all": _candidates,
     "case_group_one": select(t.case_groups.c.group_id).where(t.case_groups.c.case_id == bindparam("case_id")),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -226,6 +227,9 @@ case_groups = Table(
     Column("overdues", Integer, nullable=False, server_default="0"),
     # the bodies the case was transferred to, in order (a JSON list of names of bodies)
     Column("transferred_to", Json, nullable=False, server_default="[]"),
+    # engine.grouping.encode_signature of the case's text (NULL: grouped before 0007; signed when next a
+    # candidate), so a candidate is confirmed without being signed again
+    Column("signature", LargeBinary),
     Index("ix_kntc_case_groups_group_id", "group_id"),
     Index("ix_kntc_case_groups_respondent_key", "respondent_key"),
     # groups_received_between: the groups with a letter received in a window

@@ -252,17 +252,36 @@ class SqlTransaction(ABC):
             raise ValidationError("bands", f"a signature has {BANDS} band keys, got {len(bands)}")
         values: dict[str, Any] = {f"band_{i}": band for i, band in enumerate(bands)}
         values["limit"] = limit
-        return [Candidate(r[0], r[1], int(r[2])) for r in self._run("group_candidates_all", values).fetchall()]
+        return [Candidate(r[0], r[1], int(r[2]), bytes(r[3]) if r[3] is not None else None, r[4], r[5], r[6])
+                for r in self._run("group_candidates_all", values).fetchall()]
 
     def save_grouping(self, case_id: str, group_id: str, respondent_key: str, received_at: datetime,
-                      bands: Sequence[str]) -> None:
+                      bands: Sequence[str], signature: bytes | None = None,
+                      new_group_at: datetime | None = None) -> None:
+        group = {"id": group_id, "created_at": self.c.dt_in(new_group_at)} if new_group_at is not None else None
         try:
-            self._run("insert_case_group", {"case_id": case_id, "group_id": group_id,
-                                            "respondent_key": respondent_key[:200],
-                                            "received_at": self.c.dt_in(received_at)})
+            self._insert_grouping(group, self._grouping_row(case_id, group_id, respondent_key, received_at, signature),
+                                  [{"band": band, "case_id": case_id} for band in dict.fromkeys(bands)])
         except self.dbapi.IntegrityError:
-            raise ValidationError("case_id", f"{case_id} is grouped already") from None
-        self._run_many("insert_band", [{"band": band, "case_id": case_id} for band in dict.fromkeys(bands)])
+            what = f"{case_id} is grouped already" if group is None else f"{case_id} is grouped, or {group_id} " \
+                "exists, already"
+            raise ValidationError("case_id", what) from None
+
+    def _grouping_row(self, case_id: str, group_id: str, respondent_key: str, received_at: datetime,
+                      signature: bytes | None) -> dict[str, Any]:
+        return {"case_id": case_id, "group_id": group_id, "respondent_key": respondent_key[:200],
+                "received_at": self.c.dt_in(received_at), "signature": signature}
+
+    def _insert_grouping(self, group: Mapping[str, Any] | None, row: Mapping[str, Any],
+                         bands: Sequence[Mapping[str, Any]]) -> None:
+        """The new group (if any), the case's group row, then its band rows (PostgreSQL: one round trip)."""
+        if group is not None:
+            self._run("insert_group", group)
+        self._run("insert_case_group", row)
+        self._run_many("insert_band", bands)
+
+    def save_signature(self, case_id: str, signature: bytes) -> None:
+        self._run("save_signature", {"b_case_id": case_id, "signature": signature})
 
     def case_group(self, case_id: str) -> str | None:
         row = self._run("case_group_one", {"case_id": case_id}).fetchone()
@@ -273,6 +292,10 @@ class SqlTransaction(ABC):
 
     def group_members(self, group_id: str) -> list[GroupMember]:
         return [rows.group_member(self.c, r) for r in self._run("group_members_all", {"group_id": group_id}).fetchall()]
+
+    def group_state(self, group_id: str) -> tuple[list[GroupMember], list[HotSpotRecord]]:
+        self.lock_group(group_id)
+        return self.group_members(group_id), self.group_hot_spots(group_id)
 
     def mark_resolved(self, case_id: str, at: datetime) -> None:
         self._run("mark_resolved", {"b_case_id": case_id, "resolved_at": self.c.dt_in(at)})
