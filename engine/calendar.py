@@ -21,6 +21,11 @@ Counting rules (Bộ luật Dân sự 2015, Điều 147-148, as kntc applies the
 * ``due_date(...)`` is ``count_date(...)``, then for ``unit="calendar"``, ``"month"`` and ``"year"`` a last
   day that is not a working day rolls forward to the next working day (Điều 148 k5; a working-day count ends
   on a working day). The period ends at 24:00 local time of that day (see ``end_of_day``).
+* ``count_back(end, n, unit)`` counts the other way, for a duty due *at least* ``n`` units before a date ("invite
+  at least 5 days before the dialogue"): ``end`` is not counted, the n-th unit before it is the result; a result
+  that is not a working day moves back to the working day before it (never forward: that would shorten the
+  lead the law gives the citizen). 15/07/2026 - 5 calendar days is 10/07; 5 working days before 07/09/2026,
+  over 31/08-02/09 off, is 26/08.
 
 Working days are Monday-Friday, minus Vietnamese public holidays (package ``holidays``, country VN, names in
 Vietnamese, incl. lunar Tết and observed/substitute days), plus the weekend days the package says are worked
@@ -40,7 +45,7 @@ from __future__ import annotations
 import calendar as _gregorian
 import hashlib
 import json
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -362,6 +367,24 @@ class BusinessCalendar:
         if unit not in UNITS:
             raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(map(repr, UNITS))})")
         return (add_months(start, n * 12 if unit == "year" else n) - start).days
+
+    def count_back(self, end: date, n: int, unit: Unit) -> date:
+        """The last day to act ``n`` units before ``end`` (not counted), moved back to a working day."""
+        if n <= 0:
+            raise ValueError(f"n must be >= 1, got {n}")
+        if unit == "working":
+            self._need(end)
+            idx = bisect_left(self._ords, end.toordinal()) - n
+            if idx < 0:
+                raise CalendarError(f"{n} working days before {end.isoformat()} is before the business "
+                                    f"calendar range (starts {self._lo.isoformat()})")
+            return date.fromordinal(self._ords[idx])
+        day = add_months(end, -n * (12 if unit == "year" else 1)) if unit in ("month", "year") else end - n * _ONE_DAY
+        self._need(day)
+        while not self.is_working_day(day):
+            day -= _ONE_DAY
+            self._need(day)
+        return day
 
     def _nth(self, cur: date, n: int, working: bool) -> date:
         """The ``n``-th counted day strictly after ``cur`` (no pauses)."""

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from engine.calendar import CalendarError
+from engine.counted_back import check_dates
 from engine.deadlines import DeadlineChanges, DeadlineKeeper
-from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS, previous_top, stack_after
+from engine.definitions import OPENED, PAYLOAD_REF, PREVIOUS, final_duties, previous_top, stack_after
 from engine.errors import NotAllowedError, ValidationError
 from engine.expressions import ExpressionError
 from engine.inputs import FUTURE_TOLERANCE, CaseInput, require_aware
@@ -61,10 +62,14 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
         channel=data.channel, subject=data.subject, respondent=data.respondent, content=data.content,
         petitioner_count=len(data.petitioners), fields=values,
         forwarded_from=data.forwarded_from.model_dump() if data.forwarded_from is not None else None)
+    context = record.context({}, role, **context_names(keeper, [], now))
+    if keeper.counts_back:  # a clock counted back from a date that starts at opening needs the date
+        check_dates(keeper.calendar, keeper.specs, [], event=OPENED, final=False, before={}, after=values,
+                    today=keeper.calendar.local_date(data.received_at),
+                    applies=lambda spec: keeper.applies(spec, context), named={})
     try:
         changes = keeper.apply(case_id=record.id, event=OPENED, source=None, target=defn.initial, at=now,
-                               clock_start=data.received_at, existing=[],
-                               context=record.context({}, role, **context_names(keeper, [], now)),
+                               clock_start=data.received_at, existing=[], context=context,
                                actor=actor, payload={})
     except CalendarError as exc:
         raise ValidationError("received_at", str(exc)) from None
@@ -107,6 +112,8 @@ def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecor
             is_ref = isinstance(value, str) and value.startswith(PAYLOAD_REF)
             fields[name] = clean.get(value.removeprefix(PAYLOAD_REF)) if is_ref else value
         fields = compiled.validate_fields(fields)
+    if keeper.counts_back:
+        _check_counted_back(keeper, record, ledgers, transition, event, target, fields, clean, role, names, moment)
     # Every check has passed: from here the loaded record becomes the new one.
     expected, fields_changed = record.version, fields != record.fields
     # a self-loop keeps the stack of previous states, a return pops it, a detour pushes onto it
@@ -128,6 +135,30 @@ def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecor
                    ledgers=[*ledgers, *changes.inserted])
 
 
+def _check_counted_back(keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
+                        transition: CompiledTransition, event: str, target: str, fields: dict[str, Any],
+                        clean: dict[str, Any], role: str, names: Mapping[str, Any], moment: datetime) -> None:
+    """Refuse the event if it leaves a clock counted back from a date without a sound date (engine.counted_back)."""
+    after = replace(record, fields=fields, state=target).context(clean, role, **names)
+    named = {name: f"payload.{value.removeprefix(PAYLOAD_REF)}" for name, value in transition.spec.set.items()
+             if isinstance(value, str) and value.startswith(PAYLOAD_REF)}
+    check_dates(keeper.calendar, keeper.specs, ledgers, event=event,
+                final=keeper.workflow.definition.states[target].final, before=record.fields, after=fields,
+                today=keeper.calendar.local_date(moment), applies=lambda spec: keeper.applies(spec, after),
+                named=named)
+
+
+def _final_duty_open(compiled: CompiledWorkflow, state: str, event: str, clocks: Mapping[str, Any]) -> bool:
+    """Whether ``event`` may fire in ``state``: any event in a non-final state; in a final one, only
+    the stop event of a clock that outlives it (``outlives_final``) while that clock is open.
+
+    ``clocks``: ``deadlines`` of :func:`clock_names`.
+    """
+    if not compiled.definition.states[state].final:
+        return True
+    return any(clocks.get(name, {}).get("open", False) for name in final_duties(compiled.definition).get(event, ()))
+
+
 def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | None,
                    names: Mapping[str, Any] | None = None) -> list[str]:
     """Events ``role`` (any human role when None) may fire on the case now, guards checked without payload.
@@ -137,7 +168,10 @@ def allowed_events(compiled: CompiledWorkflow, record: CaseRecord, role: str | N
     """
     allowed = []
     names = names or {}
+    clocks = names.get("deadlines")
     for event in compiled.events_from(record.state):
+        if clocks is not None and not _final_duty_open(compiled, record.state, event, clocks):
+            continue
         for c in compiled.candidates(event, record.state, record.previous_state):
             if role is not None and role not in c.spec.roles:
                 continue
@@ -167,7 +201,7 @@ def last_person_act(history: Iterable[HistoryEntry]) -> datetime | None:
 def _check_occurred_at(compiled: CompiledWorkflow, record: CaseRecord, event: str, occurred_at: object,
                        now: datetime, last_act: datetime | None, tz: tzinfo) -> datetime:
     """``occurred_at`` if it may date an act on ``record`` recorded at ``now``; else the refusal naming it."""
-    if compiled.definition.states[record.state].final:
+    if compiled.definition.states[record.state].final and event not in final_duties(compiled.definition):
         raise NotAllowedError(case_id=record.id, state=record.state, event=event, allowed=[], why="state",
                               reason=f"the case is in final state {record.state!r}: no act can be entered on it, "
                                      "back-dated (occurred_at) or not")
@@ -200,6 +234,10 @@ def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseReco
     candidates = compiled.candidates(event, record.state, record.previous_state)
     if not candidates:
         raise refuse("it cannot fire in this state", "state")
+    if not _final_duty_open(compiled, record.state, event, names.get("deadlines", {})):
+        clocks = ", ".join(final_duties(compiled.definition)[event])
+        raise refuse(f"the case is in final state {record.state!r}: {event!r} only ends a clock that outlives it "
+                     f"({clocks}), and none is open", "state")
     permitted = [c for c in candidates if role in c.spec.roles]
     if not permitted:
         roles = sorted({r for c in candidates for r in c.spec.roles})
@@ -233,15 +271,18 @@ def clock_names(compiled: CompiledWorkflow, ledgers: list[DeadlineLedger], tz: t
     """``deadlines.<name>`` for the guards: every declared deadline's ``status`` and ``due_date``.
 
     ``absent`` (and no due date) for a clock that never started; the due date is the last day of
-    the period (``due_at`` is the end of that day), none while paused.
+    the period (``due_at`` is the end of that day), none while paused. ``open`` (not readable by a
+    guard) says whether the clock is still running, paused or overdue, not yet closed: a
+    ``missed`` clock may be either.
     """
-    found: dict[str, dict[str, Any]] = {name: {"status": "absent", "due_date": None}
+    found: dict[str, dict[str, Any]] = {name: {"status": "absent", "due_date": None, "open": False}
                                         for name in compiled.definition.deadlines}
     for ledger in ledgers:
         if ledger.name in found:
             due = ledger.due_at if ledger.due_at is not None and not ledger.paused else None
             found[ledger.name] = {"status": ledger.status, "due_date": None if due is None else
-                                  (due.astimezone(tz) - timedelta(microseconds=1)).date().isoformat()}
+                                  (due.astimezone(tz) - timedelta(microseconds=1)).date().isoformat(),
+                                  "open": ledger.open}
     return found
 
 

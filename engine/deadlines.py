@@ -29,6 +29,10 @@ A sensitive period's phase adds its rungs as :class:`WarnWindow` values: the fra
 belongs to a deadline whose counted day for that fraction lies within the phase's days, whenever
 the deadline started (docs/design-notes.md, "Periods"). So the rung set depends on the ledger and
 the configuration only, never on the moment of the projection.
+
+A case reaching a final state stops its clocks, except one that ``outlives_final``: it runs on
+(its rungs fire) until its ``stops_on`` event, fired on the final case. A deadline counted back
+from a date field (``before``) is projected by :mod:`engine.counted_back`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.calendar import BusinessCalendar, Unit
+from engine.counted_back import moments as counted_back_moments
 from engine.definitions import Budget, DeadlineSpec
 from engine.errors import ConditionError, NotAllowedError
 from engine.expressions import ExpressionError
@@ -108,6 +113,8 @@ class DeadlineKeeper:
             fractions = tuple(by_key[k] for k in sorted(by_key) if 0 < k < RUNG_DUE)
             self._warn[name] = fractions, (*(round(f * RUNG_DUE) for f in fractions), RUNG_DUE)
             self._windows[name] = ranges
+        #: some deadline is counted back from a date field (commands check the date: engine.counted_back)
+        self.counts_back = any(spec.before is not None for spec in self.specs.values())
         self._budgets: dict[tuple[Any, ...], tuple[Budget, str]] = {}
         self._moments: dict[tuple[Any, ...], tuple[date | None, tuple[datetime | None, ...]]] = {}
 
@@ -152,6 +159,9 @@ class DeadlineKeeper:
         """Due date, due moment and warning moments of ``state`` under the current calendar."""
         amount, unit, basis = self.budget(spec, state, context)
         fractions, keys = self._warn[state.name]
+        if spec.before is not None:  # due a lead before a date field: no pauses, no windows
+            due, rungs = counted_back_moments(self.calendar, spec, state.start_date, fractions, context["fields"])
+            return Projection(amount, unit, basis, due, rungs, keys)
         windowed = state.name if self._windows[state.name] else None  # windows differ by deadline
         key = (amount, unit, state.start_date, tuple(state.pauses), fractions, windowed)
         found = self._moments.get(key)
@@ -240,12 +250,12 @@ class DeadlineKeeper:
             state = ledgers.get(name)
             touched = False
             if state is not None and state.open:
-                if final or event in spec.stops_on:
-                    touched = self._stop(state, moment, event, late=occurred_at is not None)
+                if (final and not spec.outlives_final) or event in spec.stops_on:
+                    touched = self._stop(spec, state, moment, event, late=occurred_at is not None)
                 else:
                     touched = (self._extend(spec, state, event, source or "", at, actor, payload, changes)
                                | self._pause_or_resume(spec, state, source, target, today))
-            if event in spec.starts_on and (state is None or not state.open) and self._applies(spec, context):
+            if event in spec.starts_on and (state is None or not state.open) and self.applies(spec, context):
                 fresh = DeadlineLedger(case_id=case_id, name=name, status="running", started_at=clock_start,
                                       start_date=self.calendar.local_date(clock_start))
                 if state is not None:  # started again after it closed: a new cycle
@@ -265,16 +275,23 @@ class DeadlineKeeper:
                 changes.updated.append(state)
         return changes
 
-    def _applies(self, spec: DeadlineSpec, context: Mapping[str, Any]) -> bool:
+    def applies(self, spec: DeadlineSpec, context: Mapping[str, Any]) -> bool:
+        """Whether the clock ``spec`` starts for a case in ``context`` (its ``when`` holds)."""
         return spec.when is None or self._holds(spec.when, context, spec)
 
     @staticmethod
-    def _stop(state: DeadlineLedger, at: datetime, event: str, *, late: bool = False) -> bool:
-        """Meet the deadline (or leave it missed); a case reaching a final state stops every clock.
+    def _stop(spec: DeadlineSpec, state: DeadlineLedger, at: datetime, event: str, *, late: bool = False) -> bool:
+        """Meet the deadline (or leave it missed); a case reaching a final state stops every clock
+        but those that outlive it (``outlives_final``).
 
         ``late``: ``at`` is a back-dated act's moment; by the due moment it meets even a missed clock.
+        A duty counted back from a date (``before``) done after its due moment is missed, even if
+        no tick marked it so yet.
         """
-        if state.status != "missed" or (late and state.due_at is not None and at <= state.due_at):
+        after_due = spec.before is not None and state.due_at is not None and at > state.due_at
+        if after_due:
+            state.status = "missed"
+        elif state.status != "missed" or (late and state.due_at is not None and at <= state.due_at):
             state.status = "met"
         state.closed_at, state.closed_by, state.next_fire_at = at, event, None
         return True

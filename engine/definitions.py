@@ -16,6 +16,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from engine.deadline_specs import (
+    Budget,
+    CountBack,
+    DeadlineRule,
+    DeadlineSpec,
+    DeadlineVariant,
+    Extension,
+    Ident,
+    SpecModel,
+)
+
 __all__ = [
     "OPENED",
     "PAYLOAD_REF",
@@ -23,6 +34,7 @@ __all__ = [
     "SAME",
     "STACK_LIMIT",
     "Budget",
+    "CountBack",
     "DeadlineRule",
     "DeadlineSpec",
     "DeadlineVariant",
@@ -33,13 +45,13 @@ __all__ = [
     "TransitionSpec",
     "WorkflowDefinition",
     "check_definition",
+    "clock_states",
+    "final_duties",
     "json_schema",
     "previous_top",
     "stack_after",
 ]
 
-Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Unit = Literal["calendar", "working", "month", "year"]
 FieldType = Literal["bool", "int", "str", "date", "list"]
 
 #: Target of a transition that returns to the state the case was in before the current one
@@ -64,11 +76,9 @@ _ONE_OR_MANY_STATES: dict[str, Any] = {"anyOf": [
     {"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FieldSpec(_Model):
+class FieldSpec(SpecModel):
     """A typed data field of a case, or a payload field of a transition."""
 
     type: FieldType
@@ -78,7 +88,7 @@ class FieldSpec(_Model):
     choices: list[Any] | None = None
 
 
-class StateSpec(_Model):
+class StateSpec(SpecModel):
     """A state with its Vietnamese label; ``final`` states accept no event."""
 
     label: str = Field(min_length=1)
@@ -86,7 +96,7 @@ class StateSpec(_Model):
     description: str | None = None
 
 
-class TransitionSpec(_Model):
+class TransitionSpec(SpecModel):
     """One edge: ``event`` moves a case from one of ``from`` to ``to``, for ``roles``, if ``guard``.
 
     ``to`` is a state, ``"@previous"`` (back where the case came from) or ``"@same"`` (stay: a
@@ -123,69 +133,7 @@ class TransitionSpec(_Model):
         return source if self.to == SAME else self.to
 
 
-class Budget(_Model):
-    """An amount of calendar or working days."""
-
-    amount: int = Field(gt=0, le=3660)
-    unit: Unit
-
-
-class DeadlineVariant(_Model):
-    """A budget chosen when a CEL condition over the case holds (first match wins)."""
-
-    when: str
-    budget: Budget
-    legal_basis: str | None = None
-
-
-class DeadlineRule(_Model):
-    """An effective-dated version of a deadline: applies to clocks starting on or after ``from``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    effective_from: date = Field(alias="from")
-    budget: Budget | None = None
-    variants: list[DeadlineVariant] | None = None
-    legal_basis: str = Field(min_length=1)
-
-
-class Extension(_Model):
-    """How far a deadline may be extended: ``max_times`` firings of ``event``, ``amount`` each."""
-
-    event: Ident
-    max_times: int = Field(gt=0, le=10)
-    amount: int = Field(gt=0, le=3660)
-    unit: Unit | None = None
-    legal_basis: str | None = None
-
-
-class DeadlineSpec(_Model):
-    """A legal deadline: a budget on a pausable clock (DESIGN.md §3–§4)."""
-
-    label: str | None = None
-    when: str | None = None
-    starts_on: list[str] = Field(min_length=1)
-    stops_on: list[Ident] = Field(default_factory=list)
-    pauses_in: list[Ident] = Field(default_factory=list)
-    pause_policy: Literal["exclude", "restart"] = "exclude"
-    budget: Budget
-    variants: list[DeadlineVariant] = Field(default_factory=list)
-    extensions: Extension | None = None
-    warn_at: list[float] = Field(default_factory=lambda: [0.5, 0.8])
-    legal_basis: str = Field(min_length=1)
-    rules: list[DeadlineRule] = Field(default_factory=list)
-    on_due: Ident | None = None
-
-    @field_validator("warn_at")
-    @classmethod
-    def _fractions(cls, value: list[float]) -> list[float]:
-        for fraction in value:
-            if not 0 < fraction < 1:
-                raise ValueError(f"warning fractions lie strictly between 0 and 1, got {fraction}")
-        return sorted(set(value))
-
-
-class WorkflowDefinition(_Model):
+class WorkflowDefinition(SpecModel):
     """A whole workflow: states, fields, transitions and deadlines."""
 
     name: Ident
@@ -299,8 +247,7 @@ def _problems(defn: WorkflowDefinition) -> Iterator[Problem]:
             if source != "*" and source not in states:
                 yield Problem(loc=("transitions", i, "from"), message=f"unknown state {source!r}")
             elif source != "*" and states[source].final:
-                stay = " (a `@same` transition would keep the case in it)" if t.to == SAME else ""
-                yield Problem(loc=("transitions", i, "from"), message=f"state {source!r} is final{stay}")
+                yield from _from_final(defn, i, t, source)
         if t.to not in (PREVIOUS, SAME) and t.to not in states:
             yield Problem(loc=("transitions", i, "to"), message=f"unknown state {t.to!r}")
         for name in t.set:
@@ -333,6 +280,10 @@ def _deadline_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec,
         if ext.unit is not None and ext.unit != dl.budget.unit:
             yield Problem(loc=(*loc, "extensions", "unit"),
                           message=f"extension unit {ext.unit!r} differs from the budget's {dl.budget.unit!r}")
+    if dl.outlives_final:
+        yield from _outliving_problems(defn, name, dl)
+    if dl.before is not None:
+        yield from _counted_back_problems(defn, name, dl)
     previous: date | None = None
     for i, rule in enumerate(dl.rules):
         if previous is not None and rule.effective_from <= previous:
@@ -340,6 +291,77 @@ def _deadline_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec,
         previous = rule.effective_from
         if rule.budget is None and rule.variants is None:
             yield Problem(loc=(*loc, "rules", i), message="a rule needs a budget or variants")
+
+
+def final_duties(defn: WorkflowDefinition) -> dict[str, list[str]]:
+    """For each event, the deadlines that outlive a final state and that it stops (it may fire on a final case)."""
+    found: dict[str, list[str]] = {}
+    for name, dl in defn.deadlines.items():
+        for event in dl.stops_on if dl.outlives_final else ():
+            found.setdefault(event, []).append(name)
+    return found
+
+
+def _from_final(defn: WorkflowDefinition, i: int, t: TransitionSpec, source: str) -> Iterator[Problem]:
+    """A transition from a final state: only a self-loop by the stop event of a clock that outlives it."""
+    if t.event not in final_duties(defn):
+        stay = " (a `@same` transition would keep the case in it)" if t.to == SAME else ""
+        yield Problem(loc=("transitions", i, "from"), message=f"state {source!r} is final{stay}")
+    elif t.target(source) != source:
+        yield Problem(loc=("transitions", i, "to"),
+                      message=f"state {source!r} is final: {t.event!r} may fire there only to stay in it (`@same`)")
+
+
+def clock_states(defn: WorkflowDefinition, dl: DeadlineSpec) -> set[str]:
+    """The states a case may be in while the clock ``dl`` runs (guards ignored: never fewer than it can)."""
+    back = defn.came_from()
+    frontier = [defn.initial] if OPENED in dl.starts_on else []
+    for t in defn.transitions:
+        if t.event in dl.starts_on:
+            frontier += [d for s in defn.sources(t) for d in ([t.target(s)] if t.to != PREVIOUS else back[s])
+                         if d is not None]
+    running: set[str] = set()
+    while frontier:
+        state = frontier.pop()
+        if state in running or state not in defn.states:
+            continue
+        running.add(state)
+        if defn.states[state].final and not dl.outlives_final:
+            continue
+        for t in defn.transitions:
+            if state in defn.sources(t) and t.event not in dl.stops_on:
+                frontier += [t.target(state)] if t.to != PREVIOUS else list(back[state])  # type: ignore[list-item]
+    return running
+
+
+def _outliving_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec) -> Iterator[Problem]:
+    """Each final state the clock may run in lets one of its stop events fire there (a self-loop)."""
+    loc = ("deadlines", name)
+    if not dl.stops_on:
+        yield Problem(loc=(*loc, "outlives_final"),
+                      message="a clock that outlives the final state needs `stops_on`: nothing would ever stop it")
+        return
+    for state in sorted(s for s in clock_states(defn, dl) if defn.states[s].final):
+        for i, event in enumerate(dl.stops_on):
+            if not any(state in t.source and t.event == event and t.target(state) == state
+                       for t in defn.transitions):
+                yield Problem(loc=(*loc, "stops_on", i),
+                              message=f"event {event!r} cannot fire from final state {state!r}, where the clock "
+                                      f"keeps running: add `{{event: {event}, from: {state}, to: \"@same\"}}`")
+
+
+def _counted_back_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec) -> Iterator[Problem]:
+    """``before`` names a date field; such a clock is not paused, extended or varied."""
+    assert dl.before is not None
+    loc = ("deadlines", name)
+    spec = defn.fields.get(dl.before.field)
+    if spec is None or spec.type != "date":
+        what = "is not declared" if spec is None else f"is a {spec.type}, not a date"
+        yield Problem(loc=(*loc, "before", "field"), message=f"field {dl.before.field!r} {what}")
+    for key in ("pauses_in", "extensions", "variants", "rules"):
+        if getattr(dl, key):
+            yield Problem(loc=(*loc, key), message=f"a deadline counted back from a date (`before`) has no `{key}`: "
+                                                   "its due day moves only with the date")
 
 
 def _reachability(defn: WorkflowDefinition) -> Iterator[Problem]:
