@@ -23,7 +23,7 @@ from engine.errors import NotAllowedError, ValidationError
 from engine.expressions import ExpressionError
 from engine.inputs import FUTURE_TOLERANCE, CaseInput, require_aware
 from engine.machines import CompiledTransition, CompiledWorkflow
-from engine.model import SYSTEM, CaseRecord, DeadlineLedger, HistoryEntry, NewEvent, chain_hash
+from engine.model import SYSTEM, UNGROUPED, CaseRecord, DeadlineLedger, HistoryEntry, NewEvent, chain_hash
 
 __all__ = ["Outcome", "allowed_events", "clock_names", "context_names", "decide", "decide_open", "last_person_act"]
 
@@ -62,6 +62,7 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
         channel=data.channel, subject=data.subject, respondent=data.respondent, content=data.content,
         petitioner_count=len(data.petitioners), fields=values,
         forwarded_from=data.forwarded_from.model_dump() if data.forwarded_from is not None else None)
+    # not grouped yet (it is placed on case.opened): group.* reads engine.model.UNGROUPED
     context = record.context({}, role, **context_names(keeper, [], now))
     if keeper.counts_back:  # a clock counted back from a date that starts at opening needs the date
         check_dates(keeper.calendar, keeper.specs, [], event=OPENED, final=False, before={}, after=values,
@@ -86,7 +87,8 @@ def decide_open(compiled: CompiledWorkflow, keeper: DeadlineKeeper, *, case_id: 
 
 def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecord, ledgers: list[DeadlineLedger],
            event: str, *, actor: str, role: str, payload: Mapping[str, Any], now: datetime,
-           occurred_at: datetime | None = None, last_act: datetime | None = None) -> Outcome:
+           occurred_at: datetime | None = None, last_act: datetime | None = None,
+           group: Mapping[str, Any] | None = None) -> Outcome:
     """Fire ``event`` on a loaded case: the outcome, or NotAllowedError naming state, event and what is allowed.
 
     ``occurred_at`` dates an act recorded late (DESIGN.md §4 "Back-entry"): the clocks the event
@@ -94,12 +96,14 @@ def decide(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseRecor
     it, and guards see it as ``now``; the history keeps it beside ``at`` (``now``). It must be
     aware, not after ``now`` and not before ``received_at`` or ``last_act`` (the case's previous
     act by a person, :func:`last_person_act`), and the case not in a final state.
+    ``group``: what ``group.*`` reads (:func:`engine.group_facts.group_names`), given by a caller
+    whose workflow reads it; without it the case reads as in no group (``UNGROUPED``: grouping off).
     """
     if occurred_at is not None:
         occurred_at = _check_occurred_at(compiled, record, event, occurred_at, now, last_act,
                                          keeper.calendar.timezone)
     moment = occurred_at or now
-    names = context_names(keeper, ledgers, moment)
+    names = context_names(keeper, ledgers, moment, group=group)
     transition, clean = _choose(compiled, keeper, record, ledgers, event, role, payload, names)
     source = record.state
     returned = transition.spec.to == PREVIOUS
@@ -257,14 +261,19 @@ def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseReco
     raise refuse(f"its condition is false: {conditions}", "guard")
 
 
-def context_names(keeper: DeadlineKeeper, ledgers: list[DeadlineLedger], now: datetime) -> dict[str, Any]:
-    """The ``now``, ``tz`` and ``deadlines`` of :meth:`CaseRecord.context` for a command at ``now``.
+def context_names(keeper: DeadlineKeeper, ledgers: list[DeadlineLedger], now: datetime,
+                  group: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``now``, ``tz``, ``deadlines`` and ``group`` of :meth:`CaseRecord.context` for a command at ``now``.
 
     Whoever evaluates a guard or a deadline condition outside a command (listing the allowed
     events, a tick re-projecting a clock) passes the same, so that both see the same names.
+    ``group``: :func:`engine.group_facts.group_names`, read by the caller that holds the
+    transaction, only for a workflow that reads it (:func:`engine.group_facts.reads_group`);
+    None: the case reads as in no group (``UNGROUPED``).
     """
     tz = keeper.calendar.timezone
-    return {"now": now, "tz": tz, "deadlines": clock_names(keeper.workflow, ledgers, tz)}
+    return {"now": now, "tz": tz, "deadlines": clock_names(keeper.workflow, ledgers, tz),
+            "group": UNGROUPED if group is None else group}
 
 
 def clock_names(compiled: CompiledWorkflow, ledgers: list[DeadlineLedger], tz: tzinfo) -> dict[str, dict[str, Any]]:

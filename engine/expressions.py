@@ -4,7 +4,9 @@ An expression sees ``fields`` (the case's data fields, every declared one presen
 (the event's payload fields), ``case`` (``state``, ``channel``, ``petitioner_count``, ``kind``),
 ``role`` (the acting role), ``now`` (the command's moment) and ``received_at`` (the case's receipt)
 as local dates, and ``deadlines.<name>`` (``status``: running, paused, met, missed or absent;
-``due_date``, null while paused or absent) for every deadline the workflow declares.
+``due_date``, null while paused or absent) for every deadline the workflow declares, and
+``group.<name>`` (facts about the other cases of the case's content group: ``transferred``,
+``guided``, ``terminated_on``, ``refile_by``, ``size``; :mod:`engine.group_facts`).
 
 Dates are ISO ``'YYYY-MM-DD'`` strings in CEL, as ``type: date`` fields already are, so they
 compare in calendar order: ``received_at >= date('2026-07-01')``, ``fields.dialogue_date > now``.
@@ -14,7 +16,7 @@ and compiled to the string; a plain ``'2026-07-01'`` also works but is not check
 
 CEL has no side effects and no loops, so a definition cannot run code. Compiling checks the
 syntax; :func:`compile_expression` also checks that every ``fields.x`` / ``payload.x`` /
-``deadlines.x`` the expression reads is declared, so a typo is a load error, not a
+``deadlines.x`` / ``group.x`` the expression reads is declared, so a typo is a load error, not a
 guard that is silently false at run time.
 
 Escalation rules (:mod:`engine.escalation`) see other names: :func:`compile_rule_condition`
@@ -35,10 +37,13 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-__all__ = ["CASE_ATTRIBUTES", "DEADLINE_ATTRIBUTES", "DEADLINE_STATUSES", "ROOTS", "RULE_CASE_ATTRIBUTES",
-           "RULE_ROOTS", "Expression", "ExpressionError", "compile_expression", "compile_rule_condition"]
+__all__ = ["CASE_ATTRIBUTES", "DEADLINE_ATTRIBUTES", "DEADLINE_STATUSES", "GROUP_ATTRIBUTES", "ROOTS",
+           "RULE_CASE_ATTRIBUTES", "RULE_ROOTS", "Expression", "ExpressionError", "compile_expression",
+           "compile_rule_condition"]
 
-ROOTS = frozenset({"fields", "payload", "case", "role", "now", "received_at", "deadlines"})
+ROOTS = frozenset({"fields", "payload", "case", "role", "now", "received_at", "deadlines", "group"})
+#: What ``group.<name>`` may be (engine.group_facts computes them; kept here so that loading needs no store).
+GROUP_ATTRIBUTES = frozenset({"transferred", "guided", "terminated_on", "refile_by", "size"})
 DEADLINE_ATTRIBUTES = frozenset({"status", "due_date"})
 #: What ``deadlines.<name>.status`` may be: a ledger's status, or ``absent`` (the clock never started).
 DEADLINE_STATUSES = ("running", "paused", "met", "missed", "absent")
@@ -51,6 +56,7 @@ _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _TYPE_ERRORS = ("Unsupported operation", "No such overload")
 _MEMBER = re.compile(r"\b(fields|payload|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
 _DEADLINE_MEMBER = re.compile(r"(?<![.\w])deadlines\s*\.\s*([A-Za-z_]\w*)(?:\s*\.\s*([A-Za-z_]\w*))?")
+_GROUP_MEMBER = re.compile(r"(?<![.\w])group\s*\.\s*([A-Za-z_]\w*)")
 _DATE_LITERAL = re.compile(r"(?<![.\w])date\s*\(\s*(?:'([^'\\]*)'|\"([^\"\\]*)\")\s*\)")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RULE_MEMBER = re.compile(r"(?<![.\w])(event|case)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -128,7 +134,8 @@ def compile_expression(source: str, *, fields: Iterable[str], payload: Iterable[
     """Compile ``source``; raise :class:`ExpressionError` naming what is wrong.
 
     Also checked: every ``deadlines.<name>`` names a declared deadline (and ``.status`` or
-    ``.due_date``), and every ``date('...')`` literal is a real ``YYYY-MM-DD`` date.
+    ``.due_date``), every ``group.<name>`` one of :data:`GROUP_ATTRIBUTES`, and every
+    ``date('...')`` literal is a real ``YYYY-MM-DD`` date.
     """
     declared = {"fields": set(fields), "payload": set(payload), "case": set(CASE_ATTRIBUTES)}
     known = set(deadlines)
@@ -138,6 +145,9 @@ def compile_expression(source: str, *, fields: Iterable[str], payload: Iterable[
         if attribute and attribute not in DEADLINE_ATTRIBUTES:
             raise ExpressionError(f"unknown deadline attribute {attribute!r} (known: "
                                   f"{', '.join(sorted(DEADLINE_ATTRIBUTES))})")
+    for name in _GROUP_MEMBER.findall(_STRING.sub("''", source)):
+        if name not in GROUP_ATTRIBUTES:
+            raise ExpressionError(f"unknown group name {name!r} (known: {', '.join(sorted(GROUP_ATTRIBUTES))})")
     expression = _compile(_dates(source), ROOTS, _MEMBER, declared)
     if "date" in expression.program.functions():
         raise ExpressionError("date() takes a literal 'YYYY-MM-DD', e.g. date('2026-07-01')")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from types import MappingProxyType
 from typing import Any, Literal
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "PRIORITIES",
     "RUNG_DUE",
     "SYSTEM",
+    "UNGROUPED",
     "Case",
     "CaseRecord",
     "Deadline",
@@ -40,6 +42,10 @@ OutboxStatus = Literal["pending", "sent", "dead"]
 GENESIS = "0" * 64
 #: The role (and actor) of what the engine does by itself; the daemon acts as :data:`DAEMON`.
 SYSTEM = "system"
+#: what ``group.*`` reads for a case in no content group (engine.group_facts): nothing
+#: transferred, guided or terminated, the case alone
+UNGROUPED: Mapping[str, Any] = MappingProxyType({"transferred": False, "guided": False, "terminated_on": None,
+                                                 "refile_by": None, "size": 1})
 DAEMON = "kntc-daemon"
 PRIORITIES: tuple[Priority, ...] = ("normal", "high", "urgent")
 #: Rungs are keyed by what they are: a warning by its fraction of the budget in per-mille
@@ -213,12 +219,14 @@ class CaseRecord:
 
     def context(self, payload: dict[str, Any] | None = None, role: str = SYSTEM, *, now: datetime | None = None,
                 tz: tzinfo | None = None, deadlines: Mapping[str, Mapping[str, Any]] | None = None,
-                ) -> dict[str, Any]:
+                group: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The names a CEL guard or condition sees for this case (see :mod:`engine.expressions`).
 
         ``now`` (default: the case's last change) and ``received_at`` are ISO local dates in ``tz``
         (default: the timezone the datetimes carry); ``deadlines`` maps each declared deadline to
         its ``status`` and ``due_date`` (the caller builds it from the ledgers; default: none).
+        ``group``: the facts of :mod:`engine.group_facts` (default: :data:`UNGROUPED`, those of a
+        case in no group: the caller did not read the group).
         """
         moment = now or self.updated_at
         return {"fields": self.fields, "payload": payload or {}, "role": role,
@@ -226,7 +234,7 @@ class CaseRecord:
                          "petitioner_count": self.petitioner_count, "kind": self.kind},
                 "now": (moment.astimezone(tz) if tz else moment).date().isoformat(),
                 "received_at": (self.received_at.astimezone(tz) if tz else self.received_at).date().isoformat(),
-                "deadlines": deadlines or {}}
+                "deadlines": deadlines or {}, "group": UNGROUPED if group is None else group}
 
 
 @dataclass(slots=True)

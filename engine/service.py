@@ -19,6 +19,7 @@ from engine.commands import Outcome, allowed_events, context_names, decide, deci
 from engine.deadlines import DeadlineViews, Projection
 from engine.definitions import previous_top
 from engine.errors import ConflictError
+from engine.group_facts import group_names, reads_group
 from engine.groups import HotSpot, hot_spots
 from engine.inputs import CaseInput, require_aware, require_int, require_text
 from engine.jobs import ScheduledJob
@@ -105,8 +106,10 @@ class Engine:
                 raise ConflictError(case_id, expected_version, record.version)
             compiled = rt.workflow_of(tx, record)
             last_act = last_person_act(tx.history(case_id)) if occurred_at is not None else None
+            group = group_names(tx, record, rt.calendar, compiled) if reads_group(compiled) else None
             outcome = decide(compiled, rt.keeper(compiled), record, tx.get_deadlines(record.id), event, actor=actor,
-                             role=role, payload=payload or {}, now=now, occurred_at=occurred_at, last_act=last_act)
+                             role=role, payload=payload or {}, now=now, occurred_at=occurred_at, last_act=last_act,
+                             group=group)
             return self._committed(tx, outcome)
 
     def _committed(self, tx: Transaction, outcome: Outcome) -> Case:
@@ -129,7 +132,9 @@ class Engine:
         with self.runtime.store.reader() as tx:
             record = self.runtime.load(tx, case_id)
             compiled = self.runtime.workflow_of(tx, record)
-            names = context_names(self.runtime.keeper(compiled), tx.get_deadlines(case_id), self.runtime.now())
+            group = group_names(tx, record, self.runtime.calendar, compiled) if reads_group(compiled) else None
+            names = context_names(self.runtime.keeper(compiled), tx.get_deadlines(case_id), self.runtime.now(),
+                                  group=group)
             return allowed_events(compiled, record, role, names)
 
     def history(self, case_id: str) -> list[HistoryEntry]:
