@@ -170,6 +170,10 @@ def compile_expressions(defn: WorkflowDefinition, *, check_types: bool = False) 
         except ExpressionError as exc:
             problems.append(ExpressionProblem(loc, f"expression {source!r}: {exc}"))
             continue
+        if loc[0] == "deadlines" and "group" in expression.roots:
+            problems.append(ExpressionProblem(loc, f"expression {source!r}: group.* is read only by transition "
+                                                   "guards (a deadline's condition is evaluated without the group)"))
+            continue
         sample = {"fields": fields, "payload": _sample(payload), "case": case, "role": role, "now": day,
                   "received_at": day, "deadlines": clocks}
         reason = expression.type_error(sample) if check_types else None

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from engine.commands import Outcome, decide
 from engine.errors import ConflictError, KntcError, ReactionError, ValidationError
+from engine.group_facts import group_names, reads_group
 from engine.model import PRIORITIES, CaseRecord, NewEvent
 from engine.ports import Transaction
 from engine.reactors import Effect, Emit, Enqueue, FireEvent, Reaction, SetPriority
@@ -115,8 +116,9 @@ def _fire(rt: Runtime, tx: Transaction, effect: FireEvent, now: datetime, *, dep
                             f"{effect.event!r}): a rule probably triggers itself; nothing was written")
     case = rt.load(tx, effect.case_id, for_update=True)
     compiled = rt.workflow_of(tx, case)
+    group = group_names(tx, case, rt.calendar, compiled) if reads_group(compiled) else None
     outcome = decide(compiled, rt.keeper(compiled), case, tx.get_deadlines(case.id), effect.event,
-                     actor=effect.actor, role=effect.role, payload=effect.payload, now=now)
+                     actor=effect.actor, role=effect.role, payload=effect.payload, now=now, group=group)
     done = commit(rt, tx, outcome, depth=depth, chain=chain)
     done.touched.add(case.id)
     return done

@@ -69,3 +69,22 @@ def test_a_caller_that_does_not_read_the_group_sees_a_case_in_no_group() -> None
     outcome = decide(compiled, rt.keeper(compiled), record, list(ledgers), "transfer", actor="cb01", role="clerk",
                      payload={"to_body": "UBND tỉnh"}, now=rt.now())
     assert outcome.record.state == "transferred"
+
+
+def test_a_deadline_condition_may_not_read_the_group(tmp_path: Path) -> None:
+    """A deadline's `when` is evaluated by the case view and the tick without the group: refused at its line."""
+    text = WORKFLOW.replace('guard: "!group.guided_once"', 'guard: "true"') + """\
+deadlines:
+  reply:
+    starts_on: [opened]
+    stops_on: [send]
+    when: "group.size > 1"
+    budget: {amount: 5, unit: working}
+    legal_basis: "Điều 1"
+"""
+    path = tmp_path / "once.yaml"
+    path.write_text(text, encoding="utf-8")
+    found = [(p.line, str(p).split(": ", 1)[1]) for p in validate_files([path])]
+    line = text[:text.index('when: "group.size')].count("\n") + 1
+    assert found == [(line, "expression 'group.size > 1': group.* is read only by transition guards "
+                            "(a deadline's condition is evaluated without the group)")]
