@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Budget", "CountBack", "DeadlineRule", "DeadlineSpec", "DeadlineVariant", "Extension", "Ident",
-           "SpecModel", "Unit"]
+           "SpecModel", "StartFrom", "Unit"]
 
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Unit = Literal["calendar", "working", "month", "year"]
@@ -72,6 +72,12 @@ class CountBack(SpecModel):
     unit: Unit
 
 
+class StartFrom(SpecModel):
+    """``start_from: {field: NAME}``: a clock started by a later event counts from the date in a field."""
+
+    field: Ident
+
+
 def _budget_optional(schema: dict[str, Any]) -> None:
     """In the JSON Schema a deadline needs ``budget`` or ``before`` (the model fills one from the other)."""
     schema["required"] = [name for name in schema.get("required", []) if name != "budget"]
@@ -86,6 +92,15 @@ class DeadlineSpec(SpecModel):
     duty such as sending the termination decision within 3 WD is kept after ``terminate``.
     ``before``: the deadline is counted back from a date field instead of forward from its start
     (:class:`CountBack`); its ``budget`` is then the lead (filled from ``before``).
+    ``start_from``: the day a clock started by a ``starts_on`` event counts from: ``received``
+    (the case's local date of receipt: B6's transfer clock when the lack of jurisdiction is
+    found after opening) or ``{field: NAME}`` (a date field, e.g. K1's ``known_on``; empty: the
+    event's own day). Default: the event's day (the receipt for ``opened``).
+    ``plus_field``: an int field whose value, in the budget's unit, is added to the budget (K1:
+    ``obstacle_days``, time lost to an objective obstacle, LKN Điều 9, is not counted); empty: 0.
+    ``on_missed``: an event the tick fires (as system, a self-loop) when this duty's overdue
+    rung fires, dated the last day of the time limit, so a clock it starts counts from the day
+    the limit expired (LKN Điều 33 k1–k2 "kể từ ngày hết thời hạn giải quyết").
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_budget_optional)
@@ -105,6 +120,9 @@ class DeadlineSpec(SpecModel):
     on_due: Ident | None = None
     outlives_final: bool = False
     before: CountBack | None = None
+    start_from: Literal["received"] | StartFrom | None = None
+    on_missed: Ident | None = None
+    plus_field: Ident | None = None
 
     @model_validator(mode="before")
     @classmethod

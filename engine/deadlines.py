@@ -47,7 +47,7 @@ from typing import Any
 from engine.calendar import BusinessCalendar, Unit
 from engine.counted_back import moments as counted_back_moments
 from engine.definitions import Budget, DeadlineSpec
-from engine.errors import ConditionError, NotAllowedError
+from engine.errors import ConditionError, NotAllowedError, ValidationError
 from engine.expressions import ExpressionError
 from engine.machines import CompiledWorkflow
 from engine.model import RUNG_DUE, Deadline, DeadlineLedger, NewEvent
@@ -133,7 +133,8 @@ class DeadlineKeeper:
                     self._budgets.clear()
                 self._budgets[key] = found
         chosen, basis = found
-        return chosen.amount + state.extended_by, chosen.unit, basis
+        plus = int(context["fields"].get(spec.plus_field) or 0) if spec.plus_field else 0
+        return chosen.amount + state.extended_by + max(plus, 0), chosen.unit, basis
 
     def _choose_budget(self, spec: DeadlineSpec, rule_index: int,
                        context: Mapping[str, Any]) -> tuple[Budget, str]:
@@ -256,8 +257,9 @@ class DeadlineKeeper:
                     touched = (self._extend(spec, state, event, source or "", at, actor, payload, changes)
                                | self._pause_or_resume(spec, state, source, target, today))
             if event in spec.starts_on and (state is None or not state.open) and self.applies(spec, context):
-                fresh = DeadlineLedger(case_id=case_id, name=name, status="running", started_at=clock_start,
-                                      start_date=self.calendar.local_date(clock_start))
+                started_at, start_date = self._start_of(spec, clock_start, context)
+                fresh = DeadlineLedger(case_id=case_id, name=name, status="running", started_at=started_at,
+                                      start_date=start_date)
                 if state is not None:  # started again after it closed: a new cycle
                     fresh.cycle = state.cycle + 1
                     for f in dataclass_fields(fresh):
@@ -275,6 +277,25 @@ class DeadlineKeeper:
                 changes.updated.append(state)
         return changes
 
+    def _start_of(self, spec: DeadlineSpec, clock_start: datetime,
+                  context: Mapping[str, Any]) -> tuple[datetime, date]:
+        """When a clock started now starts and the day it counts from (``start_from``, DESIGN.md §3)."""
+        source = spec.start_from
+        if source is None:
+            return clock_start, self.calendar.local_date(clock_start)
+        value = context["received_at"] if source == "received" else context["fields"].get(source.field)
+        if value is None:  # an empty date field: the event's own day
+            return clock_start, self.calendar.local_date(clock_start)
+        day = value if isinstance(value, date) else date.fromisoformat(str(value))
+        if day > self.calendar.local_date(clock_start):
+            what = "the receipt" if source == "received" else "the act that starts it"
+            where = "received_at" if source == "received" else f"fields.{source.field}"
+            raise ValidationError(where, f"{day.isoformat()} is after {what} "
+                                         f"({self.calendar.local_date(clock_start).isoformat()}): deadline "
+                                         f"{next(n for n, s in self.specs.items() if s is spec)!r} counts from it "
+                                         f"({spec.legal_basis})")
+        return min(clock_start, self.calendar.start_of_day(day)), day
+
     def applies(self, spec: DeadlineSpec, context: Mapping[str, Any]) -> bool:
         """Whether the clock ``spec`` starts for a case in ``context`` (its ``when`` holds)."""
         return spec.when is None or self._holds(spec.when, context, spec)
@@ -285,10 +306,10 @@ class DeadlineKeeper:
         but those that outlive it (``outlives_final``).
 
         ``late``: ``at`` is a back-dated act's moment; by the due moment it meets even a missed clock.
-        A duty counted back from a date (``before``) done after its due moment is missed, even if
-        no tick marked it so yet.
+        A duty (not an ``on_due`` timer) stopped after its due moment is missed, even if no tick
+        marked it so yet (DESIGN.md §10: met when its stopping event came in time).
         """
-        after_due = spec.before is not None and state.due_at is not None and at > state.due_at
+        after_due = spec.on_due is None and state.due_at is not None and at > state.due_at
         if after_due:
             state.status = "missed"
         elif state.status != "missed" or (late and state.due_at is not None and at <= state.due_at):

@@ -284,6 +284,7 @@ def _deadline_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec,
         yield from _outliving_problems(defn, name, dl)
     if dl.before is not None:
         yield from _counted_back_problems(defn, name, dl)
+    yield from _start_and_miss_problems(defn, name, dl, events)
     previous: date | None = None
     for i, rule in enumerate(dl.rules):
         if previous is not None and rule.effective_from <= previous:
@@ -362,6 +363,44 @@ def _counted_back_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec
         if getattr(dl, key):
             yield Problem(loc=(*loc, key), message=f"a deadline counted back from a date (`before`) has no `{key}`: "
                                                    "its due day moves only with the date")
+
+
+def _start_and_miss_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec,
+                             events: set[str]) -> Iterator[Problem]:
+    """``start_from`` names a date field; ``on_missed`` is a system self-loop from every state the duty runs in."""
+    loc = ("deadlines", name)
+    source = dl.start_from
+    if source is not None and source != "received":
+        spec = defn.fields.get(source.field)
+        if spec is None or spec.type != "date":
+            what = "is not declared" if spec is None else f"is a {spec.type}, not a date"
+            yield Problem(loc=(*loc, "start_from", "field"), message=f"field {source.field!r} {what}")
+    if source is not None and dl.before is not None:
+        yield Problem(loc=(*loc, "start_from"), message="a deadline counted back from a date (`before`) "
+                                                        "has no `start_from`")
+    if dl.plus_field is not None:
+        spec = defn.fields.get(dl.plus_field)
+        if spec is None or spec.type != "int":
+            what = "is not declared" if spec is None else f"is a {spec.type}, not an int"
+            yield Problem(loc=(*loc, "plus_field"), message=f"field {dl.plus_field!r} {what}")
+    event = dl.on_missed
+    if event is None:
+        return
+    if dl.on_due is not None:
+        yield Problem(loc=(*loc, "on_missed"), message="a timer (`on_due`) is never missed: it has no `on_missed`")
+        return
+    if event not in events:
+        yield Problem(loc=(*loc, "on_missed"), message=f"unknown event {event!r}")
+        return
+    # where its overdue rung can fire: running (not paused), not stopped by a final state
+    running = {s for s in clock_states(defn, dl) if s not in dl.pauses_in
+               and (dl.outlives_final or not defn.states[s].final)}
+    for state in sorted(running):
+        if not any(t.event == event and state in defn.sources(t) and t.target(state) == state
+                   and "system" in t.roles for t in defn.transitions):
+            yield Problem(loc=(*loc, "on_missed"),
+                          message=f"event {event!r} cannot fire from state {state!r}, where the clock may run: "
+                                  f"add `{{event: {event}, from: {state}, to: \"@same\", roles: [system]}}`")
 
 
 def _reachability(defn: WorkflowDefinition) -> Iterator[Problem]:

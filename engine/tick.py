@@ -182,9 +182,12 @@ def _fire_rung(rt: Runtime, tx: Transaction, case: CaseRecord, ledger: DeadlineL
         ledger.status, ledger.closed_at, ledger.closed_by = "met", now, spec.on_due
         keeper.refresh(ledger, context)
         tx.save_deadlines([], [ledger])
+        # fired a day or more late (downtime): dated its due moment, so clocks it stops are judged by it
+        late = projection.due_at is not None and (rt.calendar.local_date(now)
+                                                  > rt.calendar.local_date(projection.due_at))
         try:
             outcome = decide(compiled, keeper, case, tx.get_deadlines(case.id), spec.on_due, actor=DAEMON,
-                             role=SYSTEM, payload={}, now=now)
+                             role=SYSTEM, payload={}, now=now, occurred_at=projection.due_at if late else None)
         except NotAllowedError as exc:  # the case is elsewhere: say so, as an overdue notice
             data.update(on_due=spec.on_due, applied=False, reason=exc.args[0])
             return lag, _emit(rt, tx, NewEvent("deadline.overdue", case.id, now, data), case, now)
@@ -193,7 +196,31 @@ def _fire_rung(rt: Runtime, tx: Transaction, case: CaseRecord, ledger: DeadlineL
         return lag, done
     keeper.refresh(ledger, context)
     tx.save_deadlines([], [ledger])
-    return lag, _emit(rt, tx, NewEvent(kind, case.id, now, data), case, now)
+    done = _emit(rt, tx, NewEvent(kind, case.id, now, data), case, now)
+    if key == RUNG_DUE and spec.on_missed is not None and projection.due_at is not None:
+        done.add(_fire_on_missed(rt, tx, case, spec.on_missed, projection.due_at, now))
+    return lag, done
+
+
+def _fire_on_missed(rt: Runtime, tx: Transaction, case: CaseRecord, event: str, due_at: datetime,
+                    now: datetime) -> Committed:
+    """A missed duty's ``on_missed`` event, dated the limit's last day (a clock it starts counts from that day).
+
+    Refused (the case moved on, a guard): an ``deadline.on_missed`` notice says so, nothing else changes.
+    """
+    fresh = tx.get_case(case.id) or case
+    compiled = rt.workflow_of(tx, fresh)
+    keeper = rt.keeper(compiled)
+    last_day = due_at - timedelta(microseconds=1)  # due_at is the end of the limit's last day
+    try:
+        outcome = decide(compiled, keeper, fresh, tx.get_deadlines(case.id), event, actor=DAEMON, role=SYSTEM,
+                         payload={}, now=now, occurred_at=min(last_day, now))
+    except NotAllowedError as exc:
+        data = {"event": event, "kind": fresh.kind, "state": fresh.state, "applied": False, "reason": exc.args[0]}
+        return _emit(rt, tx, NewEvent("deadline.on_missed", case.id, now, data), fresh, now)
+    done = commit(rt, tx, outcome)
+    done.touched.add(case.id)
+    return done
 
 
 def _emit(rt: Runtime, tx: Transaction, event: NewEvent, case: CaseRecord, now: datetime) -> Committed:
