@@ -255,8 +255,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     opened = open_case(db)
     _copy_db(db, snapshot)
     cid = opened["id"]
+    # received 02/03/2026; accepted on 10/03 (before its due day 16/03), entered now: back-entry keeps it met
     fired = kntc(db, "case", "fire", cid, "accept", "--actor", "cb01", "--role", "inspector",
-                 "--expected-version", str(opened["version"]), "--json").json()
+                 "--expected-version", str(opened["version"]), "--occurred-at", "2026-03-10T09:00", "--json").json()
     commands = [[cid if a == "{id}" else a for a in argv] for argv, _ in REFUSALS.values()]
     refusals = dict(zip(REFUSALS, run_all(db, *commands), strict=True))
     reads = run_all(db, ["case", "show", cid], ["case", "show", cid, "--json"], ["case", "history", cid, "--json"],

@@ -115,7 +115,8 @@ def test_a_sixty_day_jump_catches_up_every_rung_in_due_order(engine: Engine, clo
     clock.advance(timedelta(days=60))
     assert all(m < clock.now() for moments in expected.values() for m in moments)
     report = engine.tick()
-    assert (report.fired, report.events, report.skipped) == (9, 9, 0)
+    # 9 rungs; each missed resolution also fires resolution_expired (on_missed: LKN Điều 33's window opens)
+    assert (report.fired, report.events, report.skipped) == (9, 11, 0)
     assert report.max_lag_seconds > 0
     by_deadline: dict[tuple[str | None, str], list[Event]] = defaultdict(list)
     for e in deadline_events(engine):
@@ -142,7 +143,7 @@ def test_suspension_pauses_the_clock_and_resumption_reprojects(engine: Engine, c
     assert before == [datetime(2026, 7, 22, tzinfo=TZ), datetime(2026, 7, 31, tzinfo=TZ),
                       datetime(2026, 8, 6, tzinfo=TZ)]
     clock.set(datetime(2026, 7, 9, 9, 0, tzinfo=TZ))
-    case = fire(engine, case, ("suspend", "head_of_unit"))
+    case = fire(engine, case, ("suspend", "head_of_unit"), ("send_suspension_decision", "clerk"))  # K14: 3 WD
     paused = case.deadlines["resolution"]
     assert (paused.status, paused.due_at, paused.due_date) == ("paused", None, None)
     for moment in [*before, datetime(2026, 9, 10, 8, 0, tzinfo=TZ)]:
@@ -150,7 +151,7 @@ def test_suspension_pauses_the_clock_and_resumption_reprojects(engine: Engine, c
         assert engine.tick().fired == 0
     assert fired(engine) == []
     clock.set(datetime(2026, 9, 10, 9, 0, tzinfo=TZ))
-    case = fire(engine, case, ("resume", "head_of_unit"))
+    case = fire(engine, case, ("resume", "head_of_unit"), ("send_resumption_decision", "clerk"))
     assert case.state == "accepted" and case.deadlines["resolution"].status == "running"
     shift = date(2026, 9, 10) - date(2026, 7, 9)  # the pause: 9 Jul is counted, 10 Jul .. 10 Sep are not (63 days)
     after = rung_moments(case, "resolution")
@@ -308,10 +309,14 @@ def test_a_missed_deadline_stays_missed_through_a_suspension(engine: Engine, clo
     engine.tick()
     assert engine.get(case.id).deadlines["resolution"].status == "missed"
     case = engine.fire(case.id, "suspend", actor="cb01", role="head_of_unit", payload={"reason": "căn cứ"})
+    case = engine.fire(case.id, "send_suspension_decision", actor="cb02", role="clerk")  # K14: within 3 WD
     assert case.deadlines["resolution"].status == "missed"
     clock.advance(timedelta(days=3))
     case = engine.fire(case.id, "resume", actor="cb01", role="head_of_unit")
+    case = engine.fire(case.id, "send_resumption_decision", actor="cb02", role="clerk")
     assert case.state == "verifying"
     assert case.deadlines["resolution"].status == "missed"
     clock.advance(timedelta(days=30))
-    assert engine.tick().fired == 0  # its overdue rung fired once, before the suspension
+    resolution_rungs = [f for f in fired(engine) if f[1] == "resolution"]
+    engine.tick()  # (the second-complaint window opened by the expiry may fire its own rungs: LKN Điều 33)
+    assert [f for f in fired(engine) if f[1] == "resolution"] == resolution_rungs  # its overdue fired once, before

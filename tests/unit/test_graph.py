@@ -15,7 +15,7 @@ def test_mermaid_draws_previous_as_edges_back_to_where_the_case_came_from() -> N
     resumes = sorted(line.strip() for line in lines if ": resume" in line)
     assert resumes == [f"suspended --> {state}: resume ({RETURN_LABEL})" for state in
                        sorted(["accepted", "verifying", "dialogue_scheduled", "dialogue_held", "decision_drafting"])]
-    assert not any("suspended --> suspended" in line for line in lines)
+    assert not any("suspended --> suspended: resume" in line for line in lines)  # send_suspension_decision loops
 
 
 def test_dot_draws_previous_dashed_and_labelled() -> None:
