@@ -117,11 +117,11 @@ def test_the_fields_still_apply_with_grouping_on(eng: Engine, clock: ManualClock
 
 
 # K12 ----------------------------------------------------------------------------------------
-@pytest.fixture
-def k12() -> Iterator[Engine]:
-    """A small complaint workflow whose accept carries the K12 guard (group_facts_workflows/); grouping on."""
+@pytest.fixture(params=["test_workflow", "shipped"])
+def k12(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A complaint workflow whose accept carries the K12 guard (group_facts_workflows/, the shipped one); grouped."""
     clock = ManualClock(datetime(2026, 7, 6, 9, 0, tzinfo=TZ))
-    base = memory_engine(clock, K12_WORKFLOWS)
+    base = memory_engine(clock, K12_WORKFLOWS if request.param == "test_workflow" else None)
     yield with_reactors(base, grouping_reactors(shipped_policy()))
     base.close()
 
