@@ -110,17 +110,24 @@ def _starts(events: Sequence[str], labels: Mapping[str, str]) -> list[str]:
 
 
 def _budget_cell(spec: DeadlineSpec) -> str:
-    # ``before`` and ``outlives_final`` are read with getattr: definitions of older versions lack them
-    before = getattr(spec, "before", None)
-    if before is not None:  # counted back: the budget is the lead before a date field
-        return f"{_budget(spec.budget)} before {_code(before.field)}"
-    return _budget(spec.budget)
+    if spec.before is not None:  # counted back: the budget is the lead before a date field
+        return f"{_budget(spec.budget)} before {_code(spec.before.field)}"
+    text = _budget(spec.budget)
+    if spec.plus_field is not None:  # K1: time lost to obstacles is not counted
+        text += f" + {_code(spec.plus_field)}"
+    if spec.start_from == "received":
+        text += ", from the day of receipt"
+    elif spec.start_from is not None:
+        text += f", from {_code(spec.start_from.field)}"
+    return text
 
 
 def _stops(spec: DeadlineSpec) -> list[str]:
     lines = [", ".join(_code(e) for e in spec.stops_on)] if spec.stops_on else []
-    if getattr(spec, "outlives_final", False):
+    if spec.outlives_final:
         lines.append("runs on after a final state")
+    if spec.on_missed is not None:
+        lines.append(f"when missed: {_code(spec.on_missed)}")
     return lines
 
 

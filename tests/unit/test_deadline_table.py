@@ -16,7 +16,7 @@ import pytest
 
 from adapters.cli.deadlines import END, START, budget_words, json_lines, markdown, rows, splice, text_table
 from adapters.definition_cache import load_directory
-from engine.definitions import DeadlineSpec, WorkflowDefinition
+from engine.definitions import WorkflowDefinition
 from engine.errors import ValidationError
 from engine.testing import shipped_path
 
@@ -72,14 +72,24 @@ class TestRows:
     def test_a_deadline_counted_back_names_its_date_field_and_one_that_outlives_a_final_state_says_so(
             self) -> None:
         """``before``: the lead and the date field it is counted back from; ``outlives_final`` under Stops on."""
-        if not {"before", "outlives_final"} <= set(DeadlineSpec.model_fields):
-            pytest.skip("this version's deadlines have no `before` / `outlives_final`")
         defn = _definition({"d": {"starts_on": ["accept"], "stops_on": ["close"], "outlives_final": True,
                                   "before": {"field": "meeting_on", "amount": 5, "unit": "working"},
                                   "legal_basis": "Luật A"}})
         (row,) = rows([defn])
         assert row.cells[4] == ("05 ngày làm việc before `meeting_on`",)
         assert row.cells[8] == ("`close`", "runs on after a final state")
+
+    def test_a_clock_counted_from_receipt_or_a_field_plus_days_and_one_with_an_event_when_missed(self) -> None:
+        """``start_from`` and ``plus_field`` read after the budget; ``on_missed`` under Stops on."""
+        defn = _definition({
+            "k1": {"starts_on": ["accept"], "stops_on": ["close"], "start_from": {"field": "meeting_on"},
+                   "plus_field": "lost_days", "budget": {"amount": 90, "unit": "calendar"}, "legal_basis": "Luật A"},
+            "b6": {"starts_on": ["accept"], "stops_on": ["close"], "start_from": "received", "on_missed": "extend",
+                   "budget": {"amount": 5, "unit": "working"}, "legal_basis": "Luật B"}})
+        k1, b6 = rows([defn])
+        assert k1.cells[4] == ("90 ngày + `lost_days`, from `meeting_on`",)
+        assert b6.cells[4] == ("05 ngày làm việc, from the day of receipt",)
+        assert b6.cells[8] == ("`close`", "when missed: `extend`")
 
     def test_json_lines_carry_the_definition_and_each_budget_in_words(self) -> None:
         """One object per deadline: the YAML's fields (``from`` as written), budgets with their ``text``."""
