@@ -135,14 +135,13 @@ def statements() -> Iterator[Counter[str]]:
     sql_tx.SqlTransaction._run = original  # type: ignore[method-assign]
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"], indirect=True)  # statements are the SQL stores'
 def test_confirming_candidates_reads_no_case_apart(eng: Engine, clock: ManualClock,
                                                    statements: Counter[str]) -> None:
     """A letter joining a group is confirmed on what the candidate lookup returned: no case read, nothing re-signed.
 
     (Two petitioners: no hot spot yet, so no rule reads a case either.)
     """
-    if eng.runtime.store.__class__.__name__ == "MemoryStore":
-        pytest.skip("statements are the SQL stores'")
     first = open_letter(eng, clock, 0)
     statements.clear()
     joined = open_letter(eng, clock, 1)
