@@ -33,7 +33,8 @@ class TestLoading:
         """Each workflows/*.yaml loads and declares the workflow named like the file."""
         files = sorted(p.stem for p in WORKFLOWS.iterdir() if p.suffix in {".yaml", ".yml"})
         assert files == sorted(workflows())
-        assert {"letter", "complaint", "denunciation", "petition", "reception"} == set(workflows())
+        assert {"letter", "complaint", "denunciation", "petition", "reception",
+                "disciplinary_complaint"} == set(workflows())
         for stem in files:
             assert stem == load_file(WORKFLOWS / f"{stem}.yaml").name
 
@@ -42,6 +43,8 @@ class TestLoading:
         [
             ("complaint", {*CASE_EVENTS, "decide", "extend"}, {"acceptance", "resolution"}),
             ("denunciation", {*CASE_EVENTS, "conclude", "extend"}, {"acceptance", "resolution"}),
+            ("disciplinary_complaint", {"accept", "reject", "transfer", "withdraw", "decide", "extend",
+                                        "mark_complex"}, {"acceptance", "resolution"}),
             ("petition", {*CASE_EVENTS, "answer"}, {"resolution"}),
             ("letter", {"accept", "guide", "transfer", "file", "merge", "split", "no_action",
                         "route_election", "inspect_only"}, {"process", "reply_visitor"}),
@@ -55,14 +58,15 @@ class TestLoading:
         assert events <= set(definition.events())
         assert deadlines <= set(definition.deadlines)
 
-    @pytest.mark.parametrize("name", ["complaint", "denunciation"])
+    @pytest.mark.parametrize("name", ["complaint", "denunciation", "disciplinary_complaint"])
     def test_extend_requires_a_reason(self, name: str) -> None:
         """Every `extend` transition requires a `reason` payload."""
         extends = [t for t in wf(name).definition.transitions if t.event == "extend"]
         assert extends
         assert all(t.payload["reason"].required for t in extends)
 
-    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception"])
+    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
+                                      "disciplinary_complaint"])
     def test_every_deadline_cites_an_article(self, name: str) -> None:
         """Each deadline, rule and variant names its legal basis down to an article (Điều)."""
         for deadline, spec in wf(name).definition.deadlines.items():
@@ -72,7 +76,8 @@ class TestLoading:
             for variant in spec.variants:
                 assert variant.legal_basis and "Điều" in variant.legal_basis, deadline
 
-    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception"])
+    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
+                                      "disciplinary_complaint"])
     def test_labels_and_roles(self, name: str) -> None:
         """States and transitions carry Vietnamese labels; only the five known roles appear."""
         definition = wf(name).definition
@@ -165,7 +170,8 @@ class TestWaysOut:
         text = SMALL.replace(", final: true", "")
         assert problems_of(text) == ["no state is final: a case could never be closed"]
 
-    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception"])
+    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
+                                      "disciplinary_complaint"])
     def test_the_shipped_workflows_have_no_problems(self, name: str) -> None:
         """Every shipped workflow passes every cross check, ways out and paths to an end included."""
         assert check_definition(wf(name).definition) == []
@@ -260,7 +266,8 @@ class TestDeadlines:
         assert "không có thời hạn luật định" in spec.legal_basis
         assert {"answer", "transfer", "withdraw"} <= set(spec.stops_on)
 
-    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception"])
+    @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
+                                      "disciplinary_complaint"])
     def test_no_clock_outlives_its_case(self, name: str) -> None:
         """Every path from a clock's start to a final state passes one of its stopping events.
 
