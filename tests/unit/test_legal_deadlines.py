@@ -244,7 +244,8 @@ def test_extend_with_reason_lengthens_a_running_first_instance_clock(desk: Desk)
     case = accepted_complaint(desk, at(2026, 7, 14), at(2026, 7, 17, 10))
     # 30 CD from Fri 17/07: 18..31/07 = 14, 1..16/08 = 16 -> Sun 16/08 -> Mon 17/08
     assert case.deadlines["resolution"].due_date == D(2026, 8, 17)
-    case = desk.fire(case, "extend", at(2026, 7, 27, 15), "head_of_unit", reason="Nhiều cơ quan có ý kiến khác nhau")
+    case = desk.fire(case, "extend", at(2026, 7, 27, 15), "head_of_unit", reason="Nhiều cơ quan có ý kiến khác nhau",
+                     criterion="agencies_disagree")
     dl = case.deadlines["resolution"]
     # 45 CD from Fri 17/07: 30 on 16/08, 17..31/08 = 15 -> Mon 31/08 (nghỉ bù Quốc khánh);
     # 01/09, 02/09 off -> Thu 03/09
@@ -253,11 +254,28 @@ def test_extend_with_reason_lengthens_a_running_first_instance_clock(desk: Desk)
     assert "LKN Điều 28" in dl.legal_basis
 
 
+def test_a_complexity_finding_from_1_july_2026_names_its_criterion(desk: Desk) -> None:
+    """NĐ 124/2020 Điều 3a (added by NĐ 155/2026): from 01/07/2026 a case is complex by one of seven criteria,
+    found in writing; the day of the finding governs (NĐ 155 Điều 22 k1). Before, the officer's reason suffices."""
+    early = accepted_complaint(desk, at(2026, 6, 15), at(2026, 6, 17, 10))
+    early = desk.fire(early, "mark_complex", at(2026, 6, 30, 16), "inspector", reason="Nhiều nội dung")
+    assert early.fields["complex"] is True
+    case = accepted_complaint(desk, at(2026, 6, 15), at(2026, 6, 17, 10))
+    with pytest.raises(NotAllowedError) as err:
+        desk.fire(case, "mark_complex", at(2026, 7, 1, 9), "inspector", reason="Nhiều nội dung")
+    assert err.value.why == "guard" and "criterion" in str(err.value)
+    assert desk.engine.get(case.id).fields["complex"] is False
+    case = desk.fire(case, "mark_complex", at(2026, 7, 1, 9), "inspector", reason="Nhiều nội dung",
+                     criterion="multiple_contents")
+    assert case.fields["complex"] is True
+
+
 def test_mark_complex_on_a_remote_case_gives_60_days(desk: Desk) -> None:
     case = accepted_complaint(desk, at(2026, 6, 17), at(2026, 6, 23, 10), remote_area=True)
     # remote 45 CD from Tue 23/06: 24..30/06 = 7, July 31 (38), 1..7/08 = 7 -> Fri 07/08
     assert (case.deadlines["resolution"].due_date, case.deadlines["resolution"].amount) == (D(2026, 8, 7), 45)
-    case = desk.fire(case, "mark_complex", at(2026, 7, 2), "inspector", reason="Có yếu tố nước ngoài")
+    case = desk.fire(case, "mark_complex", at(2026, 7, 2), "inspector", reason="Có yếu tố nước ngoài",
+                     criterion="foreign_element")
     dl = case.deadlines["resolution"]
     # remote + complex 60 CD from Tue 23/06: 38 on 31/07, 1..22/08 = 22 -> Sat 22/08 (working, làm bù)
     assert (dl.due_date, dl.amount) == (D(2026, 8, 22), 60)
