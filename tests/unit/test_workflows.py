@@ -34,7 +34,7 @@ class TestLoading:
         files = sorted(p.stem for p in WORKFLOWS.iterdir() if p.suffix in {".yaml", ".yml"})
         assert files == sorted(workflows())
         assert {"letter", "complaint", "denunciation", "petition", "reception",
-                "disciplinary_complaint"} == set(workflows())
+                "disciplinary_complaint", "reception_schedule"} == set(workflows())
         for stem in files:
             assert stem == load_file(WORKFLOWS / f"{stem}.yaml").name
 
@@ -66,7 +66,7 @@ class TestLoading:
         assert all(t.payload["reason"].required for t in extends)
 
     @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
-                                      "disciplinary_complaint"])
+                                      "disciplinary_complaint", "reception_schedule"])
     def test_every_deadline_cites_an_article(self, name: str) -> None:
         """Each deadline, rule and variant names its legal basis down to an article (Điều)."""
         for deadline, spec in wf(name).definition.deadlines.items():
@@ -77,7 +77,7 @@ class TestLoading:
                 assert variant.legal_basis and "Điều" in variant.legal_basis, deadline
 
     @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
-                                      "disciplinary_complaint"])
+                                      "disciplinary_complaint", "reception_schedule"])
     def test_labels_and_roles(self, name: str) -> None:
         """States and transitions carry Vietnamese labels; only the five known roles appear."""
         definition = wf(name).definition
@@ -171,7 +171,7 @@ class TestWaysOut:
         assert problems_of(text) == ["no state is final: a case could never be closed"]
 
     @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
-                                      "disciplinary_complaint"])
+                                      "disciplinary_complaint", "reception_schedule"])
     def test_the_shipped_workflows_have_no_problems(self, name: str) -> None:
         """Every shipped workflow passes every cross check, ways out and paths to an end included."""
         assert check_definition(wf(name).definition) == []
@@ -267,7 +267,7 @@ class TestDeadlines:
         assert {"answer", "transfer", "withdraw"} <= set(spec.stops_on)
 
     @pytest.mark.parametrize("name", ["letter", "complaint", "denunciation", "petition", "reception",
-                                      "disciplinary_complaint"])
+                                      "disciplinary_complaint", "reception_schedule"])
     def test_no_clock_outlives_its_case(self, name: str) -> None:
         """Every path from a clock's start to a final state passes one of its stopping events.
 
