@@ -122,7 +122,8 @@ def test_more_budget_never_gives_an_earlier_date(received: date, lag: int, low: 
 
     plain = accepted(clock, engine, received, day, **{**low, "complex": False})
     before = plain.deadlines["resolution"]
-    marked = fire(clock, engine, plain, "mark_complex", day + timedelta(days=later), 11, reason="Nhiều nội dung")
+    marked = fire(clock, engine, plain, "mark_complex", day + timedelta(days=later), 11, reason="Nhiều nội dung",
+                  criterion="multiple_contents")  # required for a finding from 01/07/2026 (NĐ 124 Điều 3a)
     after = marked.deadlines["resolution"]
     assert after.amount > before.amount
     assert after.due_date is not None and before.due_date is not None
