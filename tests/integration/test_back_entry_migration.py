@@ -9,25 +9,23 @@ column, ``verify_audit`` is green, and a back-dated act on the old case chains o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.dialects import postgresql
 
 from adapters.bootstrap import build
 from adapters.config import Settings
 from adapters.sql.migrate import alembic_config, current_revision, head_revision, upgrade
-from adapters.sql.store import make_sql_engine
 from engine.loader import load_directory
 from engine.model import GENESIS, HistoryEntry, chain_hash
 from engine.testing import ManualClock
+from tests.integration import migration_helpers
+from tests.integration.migration_helpers import JSON, MOMENT, at_revision, old_tables
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +34,6 @@ RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)   # Monday 02/03/2026 09:00
 ACCEPTED = datetime(2026, 3, 4, 10, 0, tzinfo=TZ)  # Wednesday 04/03/2026 10:00
 FIELDS = {"instance": 1, "remote_area": False, "complex": False, "parent_case_id": None}
 
-_Json: Any = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-Moment = sa.DateTime(timezone=True)
 OLD_COLUMNS: dict[str, tuple[str, ...]] = {
     "kntc_cases": ("id", "kind", "definition_hash", "state", "previous_state", "version", "received_at",
                    "opened_at", "updated_at", "channel", "subject", "respondent", "content", "petitioner_count",
@@ -45,32 +41,14 @@ OLD_COLUMNS: dict[str, tuple[str, ...]] = {
     "kntc_history": ("case_id", "seq", "event", "source", "target", "actor", "role", "at", "payload", "hash"),
 }
 _TYPES: dict[str, Any] = {"version": sa.Integer, "petitioner_count": sa.Integer, "seq": sa.Integer,
-                          "fields": _Json, "forwarded_from": _Json, "flags": _Json, "payload": _Json,
-                          "received_at": Moment, "opened_at": Moment, "updated_at": Moment, "at": Moment}
-TABLES = {name: sa.table(name, *(sa.column(c, _TYPES.get(c, sa.String)) for c in columns))
-          for name, columns in OLD_COLUMNS.items()}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'kntc.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-def sql(url: str) -> Iterator[sa.Engine]:
-    """A SQLAlchemy engine on ``url``."""
-    engine = make_sql_engine(url)
-    yield engine
-    engine.dispose()
+                          "fields": JSON, "forwarded_from": JSON, "flags": JSON, "payload": JSON,
+                          "received_at": MOMENT, "opened_at": MOMENT, "updated_at": MOMENT, "at": MOMENT}
+TABLES = old_tables(OLD_COLUMNS, _TYPES)
 
 
 def seed_0005(sql: sa.Engine) -> str:
     """Build the 0005 schema and write a complaint received Mon 02/03 and accepted Wed 04/03; its head hash."""
-    upgrade(sql, "0005")
-    assert current_revision(sql) == "0005"
+    at_revision(sql, "0005")
     definition = load_directory(ROOT / "workflows")["complaint"].content_hash
     opened = HistoryEntry(1, "opened", None, "intake_check", "system", "system", RECEIVED, {}, "")
     opened = replace(opened, hash=chain_hash(GENESIS, CASE, opened))
@@ -92,9 +70,7 @@ def seed_0005(sql: sa.Engine) -> str:
 
 def old_rows(sql: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the seeded tables, in their 0005 columns, sorted."""
-    with sql.connect() as conn:
-        return {name: sorted((tuple(r) for r in conn.execute(sa.select(table))), key=repr)
-                for name, table in TABLES.items()}
+    return migration_helpers.old_rows(sql, TABLES)
 
 
 def test_upgrading_a_0005_database_keeps_the_history_and_its_chain(sql: sa.Engine, url: str,

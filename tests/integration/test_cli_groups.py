@@ -8,9 +8,7 @@ the refusals are read back through the CLI too.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,38 +18,19 @@ import pytest
 from adapters.bootstrap import build
 from engine.testing import ManualClock
 from tests.conftest import shipped_settings
+from tests.integration import cli_runner
+from tests.integration.cli_runner import INSTALLED, ok, refused
 from tests.letters import RESPONDENT, SAME_MATTER
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-_SCRIPT = Path(sys.executable).with_name("kntc")
-KNTC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "adapters.cli"]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UNKNOWN_ID = "0" * 32
 
 
 def kntc(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one ``kntc`` command in the repository against the SQLite file ``db``."""
-    env = {**os.environ, "KNTC_DATABASE_URL": f"sqlite:///{db}", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([*KNTC, *args], cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
-                          timeout=60, check=False)
-
-
-def ok(run: subprocess.CompletedProcess[str]) -> str:
-    """Assert the command succeeded without a traceback; its stdout."""
-    assert run.returncode == 0, run.stderr
-    assert "Traceback" not in run.stderr, run.stderr
-    return run.stdout
-
-
-def refused(run: subprocess.CompletedProcess[str]) -> str:
-    """Assert a user's mistake: non-zero, one ``kntc: error:`` line on stderr, nothing on stdout; the line."""
-    assert run.returncode != 0, run.stdout
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kntc: error: "), run.stderr
-    assert run.stdout == ""
-    return lines[0]
+    """Run one command with the installed ``kntc`` script (the module where it is not installed)."""
+    return cli_runner.kntc(db, *args, command=INSTALLED)
 
 
 @pytest.fixture

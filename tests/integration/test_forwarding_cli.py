@@ -7,43 +7,16 @@ mistake is one ``kntc: error:`` line naming the option or field, and writes noth
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.integration.cli_runner import kntc, ok, refused
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-# the module, run from the checkout: the code under test is this checkout's
-KNTC = [sys.executable, "-m", "adapters.cli"]
 RECEIVED = "2026-06-01T09:00+07:00"  # Monday 01/06/2026, after the election period
 BODY = "Thanh tra Chính phủ"
-
-
-def kntc(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one ``kntc`` command in the repository against the SQLite file ``db``."""
-    env = {**os.environ, "KNTC_DATABASE_URL": f"sqlite:///{db}", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([*KNTC, *args], cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
-                          timeout=60, check=False)
-
-
-def ok(run: subprocess.CompletedProcess[str]) -> str:
-    """Assert the command succeeded without a traceback; its stdout."""
-    assert run.returncode == 0, run.stderr
-    assert "Traceback" not in run.stderr, run.stderr
-    return run.stdout
-
-
-def refused(run: subprocess.CompletedProcess[str]) -> str:
-    """Assert a user's mistake: non-zero, one ``kntc: error:`` line on stderr, nothing on stdout; the line."""
-    assert run.returncode != 0, run.stdout
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kntc: error: "), run.stderr
-    assert run.stdout == ""
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

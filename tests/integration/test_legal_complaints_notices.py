@@ -17,81 +17,19 @@ Saturday 22/08), 01-02/09.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine, NotAllowedError
+from engine import Case
 from engine.errors import ValidationError
-from engine.testing import ManualClock, memory_engine
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
-ACTORS = {"clerk": "cb.lan", "inspector": "ttv.minh", "head_of_unit": "tp.son", "director": "gd.tuan",
-          "system": "he.thong"}
-REASON = {"reason": "Căn cứ ghi trong hồ sơ"}
-
-
-def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware moment in Asia/Ho_Chi_Minh."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ)
-
-
-class Desk:
-    """A fresh engine per test (the tick sweeps every case of its store); each step sets the clock first."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(2026, 1, 5))
-        self.engine: Engine = memory_engine(self.clock)
-
-    def open(self, kind: str, received: datetime, people: int = 1, **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case(kind, received_at=received, respondent="UBND phường Xuân Hương",
-                                     petitioners=[{"name": f"Người {i}"} for i in range(people)],
-                                     subject="Đơn thử nghiệm", fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor=ACTORS[role], role=role, payload=payload)
-
-    def refused(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> str:
-        """Assert that ``event`` is refused and changes nothing; return why."""
-        return self.refusal(case, event, when, role, **payload).why
-
-    def refusal(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> NotAllowedError:
-        """Assert that ``event`` is refused and changes nothing; return the error the user gets."""
-        before = self.engine.get(case.id)
-        with pytest.raises(NotAllowedError) as refusal:
-            self.fire(case, event, when, role, **payload)
-        assert self.engine.get(case.id).version == before.version
-        return refusal.value
-
-    def tick(self, when: datetime) -> None:
-        """Run the daemon's tick at ``when`` (every due rung and timed event of the store fires)."""
-        self.clock.set(when)
-        self.engine.tick()
+from tests.legal_desk import REASON, D, Desk, at, verifying_complaint
 
 
 @pytest.fixture
 def desk() -> Desk:
     return Desk()
-
-
-def decided_complaint(desk: Desk, decided: datetime, *, accepted: datetime, **fields: Any) -> Case:
-    """A first-instance complaint walked from receipt to `decide` without a dialogue (LKN Điều 30 k1)."""
-    case = desk.open("complaint", accepted, **fields)
-    case = desk.fire(case, "accept", accepted, "inspector")
-    case = desk.fire(case, "start_verification", accepted, "inspector")
-    case = desk.fire(case, "draft_decision", decided, "inspector")
-    return desk.fire(case, "decide", decided, "head_of_unit")
-
-
-def verifying(desk: Desk, accepted: datetime, **fields: Any) -> Case:
-    case = desk.open("complaint", accepted, **fields)
-    case = desk.fire(case, "accept", accepted, "inspector")
-    return desk.fire(case, "start_verification", accepted, "inspector")
 
 
 # =============================================================== K13: the dialogue invitation
@@ -100,7 +38,7 @@ def verifying(desk: Desk, accepted: datetime, **fields: Any) -> Case:
 def test_the_invitation_is_due_five_days_before_the_dialogue(desk: Desk) -> None:
     """Dialogue Mon 20/07/2026: back 19 (1), 18 (2), 17 (3), 16 (4), Wed 15/07 (5): due by the end of
     15/07. Sent on 15/07: met."""
-    case = verifying(desk, at(2026, 7, 1))
+    case = verifying_complaint(desk, at(2026, 7, 1))
     case = desk.fire(case, "schedule_dialogue", at(2026, 7, 6), "inspector", dialogue_date="2026-07-20")
     assert case.deadlines["dialogue_invitation"].due_date == D(2026, 7, 15)
     sent = desk.fire(case, "send_invitation", at(2026, 7, 15, 16), "clerk")
@@ -109,7 +47,7 @@ def test_the_invitation_is_due_five_days_before_the_dialogue(desk: Desk) -> None
 
 def test_an_invitation_sent_four_days_ahead_is_missed(desk: Desk) -> None:
     """Dialogue Mon 20/07/2026, invitation sent Thu 16/07 (4 days ahead), no tick since: missed."""
-    case = verifying(desk, at(2026, 7, 1))
+    case = verifying_complaint(desk, at(2026, 7, 1))
     case = desk.fire(case, "schedule_dialogue", at(2026, 7, 6), "inspector", dialogue_date="2026-07-20")
     late = desk.fire(case, "send_invitation", at(2026, 7, 16), "clerk")
     assert late.deadlines["dialogue_invitation"].status == "missed"
@@ -118,14 +56,14 @@ def test_an_invitation_sent_four_days_ahead_is_missed(desk: Desk) -> None:
 def test_the_lead_moves_back_across_the_national_day(desk: Desk) -> None:
     """Dialogue Fri 04/09/2026: back 03 (1), 02 (2), 01 (3), 31/08 (4), Sun 30/08 (5), a day off:
     back to Sat 29/08 (off), Fri 28/08/2026."""
-    case = verifying(desk, at(2026, 8, 3))
+    case = verifying_complaint(desk, at(2026, 8, 3))
     case = desk.fire(case, "schedule_dialogue", at(2026, 8, 10), "inspector", dialogue_date="2026-09-04")
     assert case.deadlines["dialogue_invitation"].due_date == D(2026, 8, 28)
 
 
 def test_a_dialogue_too_close_for_the_lead_is_refused_naming_the_date(desk: Desk) -> None:
     """Scheduled on Thu 16/07/2026 for Mon 20/07: the invitation would have been due 15/07."""
-    case = verifying(desk, at(2026, 7, 1))
+    case = verifying_complaint(desk, at(2026, 7, 1))
     desk.clock.set(at(2026, 7, 16))
     with pytest.raises(ValidationError) as refused:
         desk.engine.fire(case.id, "schedule_dialogue", actor="ttv.minh", role="inspector",
@@ -136,7 +74,7 @@ def test_a_dialogue_too_close_for_the_lead_is_refused_naming_the_date(desk: Desk
 
 def test_no_lead_for_a_dialogue_before_the_decree(desk: Desk) -> None:
     """Dialogue Mon 29/06/2026, before 01/07/2026: NĐ 155's lead does not apply."""
-    case = verifying(desk, at(2026, 6, 1))
+    case = verifying_complaint(desk, at(2026, 6, 1))
     case = desk.fire(case, "schedule_dialogue", at(2026, 6, 10), "inspector", dialogue_date="2026-06-29")
     assert "dialogue_invitation" not in case.deadlines
 
@@ -147,7 +85,7 @@ def test_no_lead_for_a_dialogue_before_the_decree(desk: Desk) -> None:
 def test_suspension_and_resumption_decisions_are_sent_within_three_working_days(desk: Desk) -> None:
     """Suspended Wed 01/07/2026: Thu 02 (1), Fri 03 (2), Mon 06/07 (3). Resumed Mon 10/08:
     Tue 11 (1), Wed 12 (2), Thu 13/08 (3)."""
-    case = verifying(desk, at(2026, 6, 22))
+    case = verifying_complaint(desk, at(2026, 6, 22))
     case = desk.fire(case, "suspend", at(2026, 7, 1), "head_of_unit", **REASON)
     assert case.deadlines["suspension_notice"].due_date == D(2026, 7, 6)
     case = desk.fire(case, "send_suspension_decision", at(2026, 7, 6, 16), "clerk")
@@ -162,7 +100,7 @@ def test_suspension_and_resumption_decisions_are_sent_within_three_working_days(
 def test_the_termination_decision_is_due_after_the_case_closed(desk: Desk) -> None:
     """Terminated Fri 28/08/2026: Sat 29, Sun 30, 31/08-02/09 off: Thu 03/09 (1), Fri 04 (2),
     Mon 07/09/2026 (3). The tick of Tue 08/09 marks it overdue on the final case."""
-    case = verifying(desk, at(2026, 8, 3))
+    case = verifying_complaint(desk, at(2026, 8, 3))
     case = desk.fire(case, "terminate", at(2026, 8, 28), "director", **REASON)
     assert case.state == "terminated"
     notice = case.deadlines["termination_notice"]
@@ -175,7 +113,7 @@ def test_the_termination_decision_is_due_after_the_case_closed(desk: Desk) -> No
 
 def test_a_withdrawal_after_acceptance_owes_the_termination_decision(desk: Desk) -> None:
     """Withdrawn Fri 28/08/2026 after acceptance: due Mon 07/09/2026, as for a termination."""
-    case = verifying(desk, at(2026, 8, 3))
+    case = verifying_complaint(desk, at(2026, 8, 3))
     case = desk.fire(case, "withdraw", at(2026, 8, 28), "clerk")
     assert case.deadlines["termination_notice"].due_date == D(2026, 9, 7)
     sent = desk.fire(case, "send_termination_decision", at(2026, 9, 7), "clerk")
@@ -187,7 +125,7 @@ def test_no_termination_decision_for_a_withdrawal_before_acceptance_or_before_ju
     early = desk.open("complaint", at(2026, 8, 3))
     early = desk.fire(early, "withdraw", at(2026, 8, 4), "clerk")
     assert "termination_notice" not in early.deadlines
-    june = verifying(desk, at(2026, 6, 1))
+    june = verifying_complaint(desk, at(2026, 6, 1))
     june = desk.fire(june, "withdraw", at(2026, 6, 15), "clerk")
     assert "termination_notice" not in june.deadlines
     desk.refused(june, "send_termination_decision", at(2026, 6, 16), "clerk")
@@ -197,7 +135,7 @@ def test_no_termination_decision_for_a_withdrawal_before_acceptance_or_before_ju
 
 
 def decided(desk: Desk, when: datetime, **fields: Any) -> Case:
-    case = verifying(desk, at(2026, 8, 3), **fields)
+    case = verifying_complaint(desk, at(2026, 8, 3), **fields)
     case = desk.fire(case, "draft_decision", when, "inspector")
     return desk.fire(case, "decide", when, "head_of_unit")
 

@@ -14,81 +14,15 @@ day off runs to the end of the next working day). 2026 days off: Tết 14-22/02 
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from engine import Case, Engine, NotAllowedError
 from engine.errors import ValidationError
-from engine.testing import ManualClock, memory_engine
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
-ACTORS = {"clerk": "cb.lan", "inspector": "ttv.minh", "head_of_unit": "tp.son", "director": "gd.tuan",
-          "system": "he.thong"}
-REASON = {"reason": "Căn cứ ghi trong hồ sơ"}
-
-
-def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware moment in Asia/Ho_Chi_Minh."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ)
-
-
-class Desk:
-    """A fresh engine per test (the tick sweeps every case of its store); each step sets the clock first."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(2026, 1, 5))
-        self.engine: Engine = memory_engine(self.clock)
-
-    def open(self, kind: str, received: datetime, people: int = 1, **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case(kind, received_at=received, respondent="UBND phường Xuân Hương",
-                                     petitioners=[{"name": f"Người {i}"} for i in range(people)],
-                                     subject="Đơn thử nghiệm", fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor=ACTORS[role], role=role, payload=payload)
-
-    def refused(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> str:
-        """Assert that ``event`` is refused and changes nothing; return why."""
-        return self.refusal(case, event, when, role, **payload).why
-
-    def refusal(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> NotAllowedError:
-        """Assert that ``event`` is refused and changes nothing; return the error the user gets."""
-        before = self.engine.get(case.id)
-        with pytest.raises(NotAllowedError) as refusal:
-            self.fire(case, event, when, role, **payload)
-        assert self.engine.get(case.id).version == before.version
-        return refusal.value
-
-    def tick(self, when: datetime) -> None:
-        """Run the daemon's tick at ``when`` (every due rung and timed event of the store fires)."""
-        self.clock.set(when)
-        self.engine.tick()
+from tests.legal_desk import D, Desk, at, verifying_complaint
 
 
 @pytest.fixture
 def desk() -> Desk:
     return Desk()
-
-
-def decided_complaint(desk: Desk, decided: datetime, *, accepted: datetime, **fields: Any) -> Case:
-    """A first-instance complaint walked from receipt to `decide` without a dialogue (LKN Điều 30 k1)."""
-    case = desk.open("complaint", accepted, **fields)
-    case = desk.fire(case, "accept", accepted, "inspector")
-    case = desk.fire(case, "start_verification", accepted, "inspector")
-    case = desk.fire(case, "draft_decision", decided, "inspector")
-    return desk.fire(case, "decide", decided, "head_of_unit")
-
-
-def accepted_complaint(desk: Desk, accepted: datetime, **fields: Any) -> Case:
-    case = desk.open("complaint", accepted, **fields)
-    case = desk.fire(case, "accept", accepted, "inspector")
-    return desk.fire(case, "start_verification", accepted, "inspector")
 
 
 # =============================================================== M1: the window from the day the time expired
@@ -98,7 +32,7 @@ def test_a_missed_resolution_opens_the_window_from_its_last_day(desk: Desk) -> N
     """Accepted Fri 23/01/2026: 30 CD -> Sun 22/02, within Tết -> Mon 23/02, the last day.
     The tick of Tue 24/02 marks it missed; the window counts from 23/02: 28/02 (5), 25/03 (30):
     due Wed 25/03/2026."""
-    case = accepted_complaint(desk, at(2026, 1, 23))
+    case = verifying_complaint(desk, at(2026, 1, 23))
     assert case.deadlines["resolution"].due_date == D(2026, 2, 23)
     desk.tick(at(2026, 2, 23, 18))
     assert "second_complaint_window" not in desk.engine.get(case.id).deadlines  # not yet expired
@@ -112,7 +46,7 @@ def test_a_missed_resolution_opens_the_window_from_its_last_day(desk: Desk) -> N
 def test_a_late_tick_still_counts_the_window_from_the_last_day(desk: Desk) -> None:
     """The same case, the daemon down until Mon 16/03/2026: the window is still due Wed 25/03;
     a second complaint filed Fri 20/03 ends it in time."""
-    case = accepted_complaint(desk, at(2026, 1, 23))
+    case = verifying_complaint(desk, at(2026, 1, 23))
     desk.tick(at(2026, 3, 16))
     assert desk.engine.get(case.id).deadlines["second_complaint_window"].due_date == D(2026, 3, 25)
     case = desk.fire(case, "appeal", at(2026, 3, 20), "clerk")
@@ -123,7 +57,7 @@ def test_a_late_tick_still_counts_the_window_from_the_last_day(desk: Desk) -> No
 def test_remote_area_window_is_45_days(desk: Desk) -> None:
     """Remote area, accepted Fri 23/01/2026: 45 CD -> 31/01 (8), 28/02 (36), Mon 09/03 (45).
     Window 45 CD from 09/03: 31/03 (22), Thu 23/04/2026 (45)."""
-    case = accepted_complaint(desk, at(2026, 1, 23), remote_area=True)
+    case = verifying_complaint(desk, at(2026, 1, 23), remote_area=True)
     assert case.deadlines["resolution"].due_date == D(2026, 3, 9)
     desk.tick(at(2026, 3, 10))
     window = desk.engine.get(case.id).deadlines["second_complaint_window"]
@@ -132,7 +66,7 @@ def test_remote_area_window_is_45_days(desk: Desk) -> None:
 
 def test_no_window_at_the_second_instance(desk: Desk) -> None:
     """A second-instance resolution missed: the next step is a lawsuit, whose time is the court's."""
-    case = accepted_complaint(desk, at(2026, 1, 23), instance=2)
+    case = verifying_complaint(desk, at(2026, 1, 23), instance=2)
     desk.tick(at(2026, 3, 20))  # 45 CD from 23/01: Mon 09/03, missed
     case = desk.engine.get(case.id)
     assert case.deadlines["resolution"].status == "missed"

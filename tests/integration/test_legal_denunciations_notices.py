@@ -12,57 +12,21 @@ Fri 01/05; Mon 31/08 (swapped with Saturday 22/08, a working day), Tue 01/09, We
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine, NotAllowedError
-from engine.testing import ManualClock, memory_engine
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
-ACTORS = {"clerk": "cb.lan", "inspector": "ttv.minh", "head_of_unit": "tp.son", "director": "gd.tuan"}
-REASON: dict[str, Any] = {"reason": "Căn cứ ghi trong hồ sơ"}
+from engine import Case
+from tests.legal_desk import REASON, D, KindDesk, at
 
 
-def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware moment in Asia/Ho_Chi_Minh."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ)
+class Desk(KindDesk):
+    """Denunciations against the Phòng Quản lý đô thị."""
 
-
-class Desk:
-    """A fresh engine per test; each step sets the clock first."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(2026, 1, 5))
-        self.engine: Engine = memory_engine(self.clock)
-
-    def open(self, received: datetime, **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case("denunciation", received_at=received, respondent="Phòng Quản lý đô thị",
-                                     petitioners=[{"name": "Người tố cáo"}], subject="Đơn thử nghiệm",
-                                     fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str, *, occurred_at: datetime | None = None,
-             **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor=ACTORS[role], role=role, payload=payload,
-                                occurred_at=occurred_at)
-
-    def refused(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> None:
-        """Assert that ``event`` is refused and changes nothing."""
-        before = self.engine.get(case.id)
-        with pytest.raises(NotAllowedError):
-            self.fire(case, event, when, role, **payload)
-        assert self.engine.get(case.id).version == before.version
-
-    def tick(self, case: Case, when: datetime) -> Case:
-        """Run the daemon's tick at ``when``; return ``case`` as it then is."""
-        self.clock.set(when)
-        self.engine.tick()
-        return self.engine.get(case.id)
+    kind = "denunciation"
+    respondent = "Phòng Quản lý đô thị"
+    petitioner = "Người tố cáo"
 
 
 @pytest.fixture
@@ -122,8 +86,8 @@ def test_t5_an_unsent_suspension_decision_is_missed_the_day_after(desk: Desk) ->
     case = verifying(desk, at(2026, 4, 6))
     desk.fire(case, "suspend", at(2026, 4, 28, 10), "director", **REASON)
     # due Thu 07/05 (counted above): running through its last day, missed the morning after
-    assert desk.tick(case, at(2026, 5, 7, 23)).deadlines["suspension_notice"].status == "running"
-    assert desk.tick(case, at(2026, 5, 8, 8)).deadlines["suspension_notice"].status == "missed"
+    assert desk.ticked(case, at(2026, 5, 7, 23)).deadlines["suspension_notice"].status == "running"
+    assert desk.ticked(case, at(2026, 5, 8, 8)).deadlines["suspension_notice"].status == "missed"
 
 
 def test_b5_t5_termination_decision_sent_after_the_case_is_terminated(desk: Desk) -> None:
@@ -133,7 +97,7 @@ def test_b5_t5_termination_decision_sent_after_the_case_is_terminated(desk: Desk
     # 5 WD from Tue 10/02: Wed 11 (1), Thu 12 (2), Fri 13 (3); Tết 14..22/02 off; Mon 23 (4), Tue 24 (5) -> Tue 24/02
     assert (case.state, notice.status, notice.due_date) == ("terminated", "running", D(2026, 2, 24))
     assert desk.engine.allowed_events(case.id, "clerk") == ["send_termination_decision"]
-    assert desk.tick(case, at(2026, 2, 25, 8)).deadlines["termination_notice"].status == "missed"
+    assert desk.ticked(case, at(2026, 2, 25, 8)).deadlines["termination_notice"].status == "missed"
     case = desk.fire(case, "send_termination_decision", at(2026, 2, 25, 10), "clerk")  # late, still sent
     assert (case.state, case.deadlines["termination_notice"].status) == ("terminated", "missed")
     desk.refused(case, "send_termination_decision", at(2026, 2, 26), "clerk")  # nothing is open any more
@@ -163,7 +127,7 @@ def test_l5_result_to_the_forwarding_body_within_20_days_of_receipt(desk: Desk) 
     case = desk.fire(case, "start_check", at(2026, 8, 14), "clerk")
     case = desk.fire(case, "transfer", at(2026, 8, 19), "clerk", to_body="Thanh tra tỉnh")
     assert (case.state, case.deadlines["forwarder_result"].status) == ("transferred", "running")
-    assert desk.tick(case, at(2026, 9, 3, 23)).deadlines["forwarder_result"].status == "running"
+    assert desk.ticked(case, at(2026, 9, 3, 23)).deadlines["forwarder_result"].status == "running"
     case = desk.fire(case, "send_result_to_forwarder", at(2026, 9, 3, 23, 30), "clerk")
     assert (case.state, case.deadlines["forwarder_result"].status) == ("transferred", "met")
 
@@ -232,4 +196,4 @@ def test_t8_an_unreported_outcome_is_missed(desk: Desk) -> None:
     # 5 WD from Tue 28/04: Wed 29 (1); 30/04, 01/05 off; weekend; Mon 04 (2), Tue 05 (3), Wed 06 (4), Thu 07 (5)
     assert case.deadlines["measures_report"].due_date == D(2026, 5, 7)
     desk.refused(case, "record_measures_result", at(2026, 4, 29), "inspector")  # one outcome pending at a time
-    assert desk.tick(case, at(2026, 5, 8, 8)).deadlines["measures_report"].status == "missed"
+    assert desk.ticked(case, at(2026, 5, 8, 8)).deadlines["measures_report"].status == "missed"

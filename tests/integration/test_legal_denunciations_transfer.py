@@ -9,47 +9,33 @@ Working days skip weekends and days off; Saturday 22/08/2026 is worked (swapped 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine, NotAllowedError
-from engine.testing import ManualClock, memory_engine
+from engine import Case, NotAllowedError
+from tests import legal_desk
+from tests.legal_desk import D
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
 FINDING: dict[str, Any] = {"reason": "Nội dung thuộc thẩm quyền của UBND tỉnh"}
 
 
 def at(m: int, d: int, hh: int = 9) -> datetime:
     """An aware moment of 2026 in Asia/Ho_Chi_Minh."""
-    return datetime(2026, m, d, hh, tzinfo=TZ)
+    return legal_desk.at(2026, m, d, hh)
 
 
-class Desk:
-    """A fresh engine per test; each step sets the clock first."""
+class Desk(legal_desk.KindDesk):
+    """Denunciations against the Phòng Tài nguyên; an act names its role only when it is not the inspector's."""
 
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(1, 5))
-        self.engine: Engine = memory_engine(self.clock)
+    kind = "denunciation"
+    respondent = "Phòng Tài nguyên"
+    petitioner = "Người tố cáo"
 
-    def open(self, received: datetime, **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case("denunciation", received_at=received, respondent="Phòng Tài nguyên",
-                                     petitioners=[{"name": "Người tố cáo"}], subject="Đơn thử nghiệm",
-                                     fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str = "inspector", **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor="ttv.minh", role=role, payload=payload)
-
-    def tick(self, case: Case, when: datetime) -> Case:
-        """Run the daemon's tick at ``when``; return ``case`` as it then is."""
-        self.clock.set(when)
-        self.engine.tick()
-        return self.engine.get(case.id)
+    def fire(self, case: Case, event: str, when: datetime, role: str = "inspector", *,
+             occurred_at: datetime | None = None, **payload: Any) -> Case:
+        return super().fire(case, event, when, role, occurred_at=occurred_at, **payload)
 
 
 @pytest.fixture
@@ -77,7 +63,7 @@ def test_b6_a_late_finding_does_not_buy_time(desk: Desk) -> None:
     case = desk.open(at(8, 19))
     case = desk.fire(case, "find_out_of_jurisdiction", at(8, 24, 10), **FINDING)  # Mon 24/08, in `received`
     assert case.deadlines["transfer"].due_date == D(2026, 8, 25)  # still Tue 25/08, counted from receipt
-    assert desk.tick(case, at(8, 26, 8)).deadlines["transfer"].status == "missed"
+    assert desk.ticked(case, at(8, 26, 8)).deadlines["transfer"].status == "missed"
     case = desk.fire(case, "transfer", at(8, 26, 10), "clerk", to_body="UBND tỉnh")
     assert (case.state, case.deadlines["transfer"].status) == ("transferred", "missed")
 

@@ -16,54 +16,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine, NotAllowedError
-from engine.testing import ManualClock, memory_engine
+from engine import Case
+from tests.legal_desk import REASON, D, KindDesk, at
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
 KIND = "disciplinary_complaint"
-ACTORS = {"clerk": "cb.lan", "inspector": "ttv.minh", "head_of_unit": "tp.son", "director": "gd.tuan",
-          "system": "he.thong"}
-REASON = {"reason": "Căn cứ ghi trong hồ sơ"}
 
 
-def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware moment in Asia/Ho_Chi_Minh."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ)
+class Desk(KindDesk):
+    """Complaints against a disciplinary decision of the Sở Nội vụ."""
 
-
-class Desk:
-    """A fresh engine per test; each step sets the clock first."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(2026, 1, 5))
-        self.engine: Engine = memory_engine(self.clock)
-
-    def open(self, received: datetime, **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case(KIND, received_at=received, respondent="Sở Nội vụ",
-                                     petitioners=[{"name": "Người khiếu nại"}],
-                                     subject="Khiếu nại quyết định kỷ luật", fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor=ACTORS[role], role=role, payload=payload)
-
-    def refused(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> str:
-        """Assert that ``event`` is refused and changes nothing; return why."""
-        before = self.engine.get(case.id)
-        with pytest.raises(NotAllowedError) as refusal:
-            self.fire(case, event, when, role, **payload)
-        assert self.engine.get(case.id).version == before.version
-        return refusal.value.why
-
-    def tick(self, when: datetime) -> None:
-        self.clock.set(when)
-        self.engine.tick()
+    kind = KIND
+    respondent = "Sở Nội vụ"
+    petitioner = "Người khiếu nại"
+    subject = "Khiếu nại quyết định kỷ luật"
 
 
 @pytest.fixture

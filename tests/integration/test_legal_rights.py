@@ -15,72 +15,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine, NotAllowedError
-from engine.testing import ManualClock, memory_engine
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
-ACTORS = {"clerk": "cb.lan", "inspector": "ttv.minh", "head_of_unit": "tp.son", "director": "gd.tuan",
-          "system": "he.thong"}
-REASON = {"reason": "Căn cứ ghi trong hồ sơ"}
-
-
-def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware moment in Asia/Ho_Chi_Minh."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ)
-
-
-class Desk:
-    """A fresh engine per test (the tick sweeps every case of its store); each step sets the clock first."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(2026, 1, 5))
-        self.engine: Engine = memory_engine(self.clock)
-
-    def open(self, kind: str, received: datetime, people: int = 1, **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case(kind, received_at=received, respondent="UBND phường Xuân Hương",
-                                     petitioners=[{"name": f"Người {i}"} for i in range(people)],
-                                     subject="Đơn thử nghiệm", fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor=ACTORS[role], role=role, payload=payload)
-
-    def refused(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> str:
-        """Assert that ``event`` is refused and changes nothing; return why."""
-        return self.refusal(case, event, when, role, **payload).why
-
-    def refusal(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> NotAllowedError:
-        """Assert that ``event`` is refused and changes nothing; return the error the user gets."""
-        before = self.engine.get(case.id)
-        with pytest.raises(NotAllowedError) as refusal:
-            self.fire(case, event, when, role, **payload)
-        assert self.engine.get(case.id).version == before.version
-        return refusal.value
-
-    def tick(self, when: datetime) -> None:
-        """Run the daemon's tick at ``when`` (every due rung and timed event of the store fires)."""
-        self.clock.set(when)
-        self.engine.tick()
+from engine import Case
+from tests.legal_desk import REASON, D, Desk, at, decided_complaint
 
 
 @pytest.fixture
 def desk() -> Desk:
     return Desk()
-
-
-def decided_complaint(desk: Desk, decided: datetime, *, accepted: datetime, **fields: Any) -> Case:
-    """A first-instance complaint walked from receipt to `decide` without a dialogue (LKN Điều 30 k1)."""
-    case = desk.open("complaint", accepted, **fields)
-    case = desk.fire(case, "accept", accepted, "inspector")
-    case = desk.fire(case, "start_verification", accepted, "inspector")
-    case = desk.fire(case, "draft_decision", decided, "inspector")
-    return desk.fire(case, "decide", decided, "head_of_unit")
 
 
 # =============================================================== H8: legal effect vs the second-complaint window

@@ -17,53 +17,23 @@ No row here changed on 01/07/2026 (NĐ 156/2026 changes none of these limits: DO
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine
-from engine.testing import ManualClock, memory_engine
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
-ACTORS = {"clerk": "cb.lan", "inspector": "ttv.minh", "head_of_unit": "tp.son", "director": "gd.tuan",
-          "system": "he.thong"}
+from engine import Case
+from tests.legal_desk import D, KindDesk, at
 
 
-def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware moment in Asia/Ho_Chi_Minh."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ)
+class Desk(KindDesk):
+    """Denunciations against an official."""
 
-
-class Desk:
-    """A fresh engine per test (the tick sweeps every case of its store); each step sets the clock first."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(2025, 1, 6))
-        self.engine: Engine = memory_engine(self.clock)
-
-    def open(self, received: datetime, **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case("denunciation", received_at=received, respondent="Ông Trần Văn B",
-                                     petitioners=[{"name": "Người 0"}], subject="Đơn thử nghiệm", fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor=ACTORS[role], role=role, payload=payload)
-
-    def tick(self, when: datetime) -> None:
-        """Run the daemon's tick at ``when``."""
-        self.clock.set(when)
-        self.engine.tick()
-
-    def get(self, case: Case) -> Case:
-        return self.engine.get(case.id)
+    kind = "denunciation"
+    respondent = "Ông Trần Văn B"
 
 
 @pytest.fixture
 def desk() -> Desk:
-    return Desk()
+    return Desk(at(2025, 1, 6))
 
 
 def accepted(desk: Desk, when: datetime) -> Case:

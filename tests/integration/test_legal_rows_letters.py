@@ -25,59 +25,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine, NotAllowedError
-from engine.testing import ManualClock, memory_engine
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-D = date
-ACTORS = {"clerk": "cb.lan", "inspector": "ttv.minh", "head_of_unit": "tp.son", "director": "gd.tuan",
-          "system": "he.thong"}
-REASON = {"reason": "Căn cứ ghi trong hồ sơ"}
+from engine import Case
+from tests.legal_desk import REASON, BaseDesk, D, at
 
 
-def at(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:
-    """An aware moment in Asia/Ho_Chi_Minh."""
-    return datetime(y, m, d, hh, mm, tzinfo=TZ)
-
-
-class Desk:
-    """A fresh engine per test (the tick sweeps every case of its store); each step sets the clock first."""
-
-    def __init__(self) -> None:
-        self.clock = ManualClock(at(2025, 1, 6))
-        self.engine: Engine = memory_engine(self.clock)
+class Desk(BaseDesk):
+    """Letters and receptions from one petitioner; a reception names its channel."""
 
     def open(self, kind: str, received: datetime, channel: str = "post", **fields: Any) -> Case:
-        self.clock.set(received)
-        return self.engine.open_case(kind, received_at=received, respondent="UBND phường Xuân Hương",
-                                     petitioners=[{"name": "Người 0"}], subject="Đơn thử nghiệm",
-                                     channel=channel, fields=fields)
-
-    def fire(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> Case:
-        self.clock.set(when)
-        return self.engine.fire(case.id, event, actor=ACTORS[role], role=role, payload=payload)
-
-    def refused(self, case: Case, event: str, when: datetime, role: str, **payload: Any) -> str:
-        """Assert that ``event`` is refused and changes nothing; return why."""
-        before = self.engine.get(case.id)
-        with pytest.raises(NotAllowedError) as refusal:
-            self.fire(case, event, when, role, **payload)
-        assert self.engine.get(case.id).version == before.version
-        return refusal.value.why
-
-    def tick(self, when: datetime) -> None:
-        """Run the daemon's tick at ``when``."""
-        self.clock.set(when)
-        self.engine.tick()
+        """Open a ``kind`` case received at ``received`` by ``channel``, with ``fields``."""
+        return self.open_case(kind, received, channel=channel, fields=fields)
 
 
 @pytest.fixture
 def desk() -> Desk:
-    return Desk()
+    return Desk(at(2025, 1, 6))
 
 
 # =============================================================== L1: reply to the visitor, 10 WD (LTCD Điều 28 k1)

@@ -13,23 +13,20 @@ engine. The moments are written by hand below (the counting in comments), never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from adapters.bootstrap import build
 from adapters.config import Settings
 from adapters.sql.migrate import current_revision, head_revision, upgrade
-from adapters.sql.store import make_sql_engine
 from engine.loader import load_directory
 from engine.service import Engine
 from engine.testing import ManualClock
+from tests.integration.migration_helpers import JSON, MOMENT, at_revision, utc
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,67 +45,43 @@ FIRED_50 = datetime(2026, 3, 10, 0, 0, 30, tzinfo=TZ)
 FIRED_80 = datetime(2026, 3, 13, 0, 0, 30, tzinfo=TZ)
 LEGAL_BASIS = "LKN Điều 27, Điều 36 k1 (10 ngày); NĐ 124/2020 Điều 16 k1 (10 ngày làm việc)"
 
-_Json: Any = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-Moment = sa.DateTime(timezone=True)
 
 # ----------------------------------------------------------------------------- the 0001 tables
 
 definitions_0001 = sa.table("kntc_definitions", sa.column("hash", sa.String), sa.column("name", sa.String),
-                            sa.column("body", sa.Text), sa.column("stored_at", Moment))
+                            sa.column("body", sa.Text), sa.column("stored_at", MOMENT))
 cases_0001 = sa.table(
     "kntc_cases", sa.column("id", sa.String), sa.column("kind", sa.String), sa.column("definition_hash", sa.String),
     sa.column("state", sa.String), sa.column("previous_state", sa.String), sa.column("version", sa.Integer),
-    sa.column("received_at", Moment), sa.column("opened_at", Moment), sa.column("updated_at", Moment),
+    sa.column("received_at", MOMENT), sa.column("opened_at", MOMENT), sa.column("updated_at", MOMENT),
     sa.column("channel", sa.String), sa.column("subject", sa.Text), sa.column("respondent", sa.Text),
-    sa.column("content", sa.Text), sa.column("petitioner_count", sa.Integer), sa.column("fields", _Json),
+    sa.column("content", sa.Text), sa.column("petitioner_count", sa.Integer), sa.column("fields", JSON),
     sa.column("history_head", sa.String))
 parties_0001 = sa.table("kntc_parties", sa.column("case_id", sa.String), sa.column("idx", sa.Integer),
-                        sa.column("data", _Json))
+                        sa.column("data", JSON))
 deadlines_0001 = sa.table(
     "kntc_deadlines", sa.column("case_id", sa.String), sa.column("name", sa.String), sa.column("status", sa.String),
-    sa.column("started_at", Moment), sa.column("start_date", sa.Date), sa.column("pauses", _Json),
+    sa.column("started_at", MOMENT), sa.column("start_date", sa.Date), sa.column("pauses", JSON),
     sa.column("extensions", sa.Integer), sa.column("extra", sa.Integer), sa.column("cycle", sa.Integer),
-    sa.column("next_rung", sa.Integer), sa.column("next_fire_at", Moment), sa.column("due_at", Moment),
-    sa.column("closed_at", Moment))
+    sa.column("next_rung", sa.Integer), sa.column("next_fire_at", MOMENT), sa.column("due_at", MOMENT),
+    sa.column("closed_at", MOMENT))
 fired_rungs = sa.table("kntc_fired_rungs", sa.column("case_id", sa.String), sa.column("deadline", sa.String),
-                       sa.column("cycle", sa.Integer), sa.column("rung", sa.Integer), sa.column("fired_at", Moment))
+                       sa.column("cycle", sa.Integer), sa.column("rung", sa.Integer), sa.column("fired_at", MOMENT))
 events = sa.table("kntc_events", sa.column("seq", sa.BigInteger), sa.column("type", sa.String),
-                  sa.column("case_id", sa.String), sa.column("at", Moment), sa.column("data", _Json))
+                  sa.column("case_id", sa.String), sa.column("at", MOMENT), sa.column("data", JSON))
 feed_counter = sa.table("kntc_feed_counter", sa.column("id", sa.Integer), sa.column("last_seq", sa.BigInteger))
 # the one column read back under its 0002 name
 deadlines_head = sa.table("kntc_deadlines", sa.column("case_id", sa.String), sa.column("name", sa.String),
                           sa.column("fired_through", sa.Integer))
 
 
-def utc(moment: datetime) -> datetime:
-    """A moment as kntc stores it: in UTC (SQLite keeps the UTC wall time)."""
-    return moment.astimezone(UTC)
-
-
 # ----------------------------------------------------------------------------- fixtures and helpers
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'kntc.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-def sql(url: str) -> Iterator[sa.Engine]:
-    """A SQLAlchemy engine on ``url``."""
-    engine = make_sql_engine(url)
-    yield engine
-    engine.dispose()
 
 
 def seed_0001(sql: sa.Engine, *, warnings_fired: int) -> None:
     """Build the 0001 schema and write the complaint as kntc 0001 left it with ``warnings_fired`` warnings fired."""
     assert warnings_fired in (0, 2)
-    upgrade(sql, "0001")
-    assert current_revision(sql) == "0001"
+    at_revision(sql, "0001")
     complaint = load_directory(ROOT / "workflows")["complaint"]
     fields = {"instance": 1, "remote_area": False, "complex": False, "parent_case_id": None}
     opened = {"kind": "complaint", "state": "intake_check", "channel": "post", "petitioner_count": 1}

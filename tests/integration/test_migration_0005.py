@@ -9,18 +9,16 @@ store: nothing of the 0004 rows changed, and the new methods work on the old row
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from adapters.sql.migrate import current_revision, head_revision, upgrade
-from adapters.sql.store import SqlStore, make_sql_engine
+from adapters.sql.store import SqlStore
+from tests.integration import migration_helpers
+from tests.integration.migration_helpers import JSON, MOMENT, at_revision, old_tables, utc
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST, SECOND, GROUP = "0004c0ffee0000000000000000000001", "0004c0ffee0000000000000000000002", "g-0004"
@@ -29,8 +27,6 @@ RECEIVED_2 = datetime(2026, 3, 3, 14, 0, tzinfo=TZ)    # Tuesday 03/03/2026, 14:
 RESOLVED = datetime(2026, 3, 20, 10, 0, tzinfo=TZ)     # the first one decided on Friday 20/03/2026
 FIELDS = {"instance": 1, "remote_area": False, "complex": False, "parent_case_id": None}
 
-_Json: Any = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-Moment = sa.DateTime(timezone=True)
 OLD_COLUMNS: dict[str, tuple[str, ...]] = {
     "kntc_cases": ("id", "kind", "definition_hash", "state", "previous_state", "version", "received_at",
                    "opened_at", "updated_at", "channel", "subject", "respondent", "content", "petitioner_count",
@@ -40,37 +36,14 @@ OLD_COLUMNS: dict[str, tuple[str, ...]] = {
     "kntc_group_bands": ("band", "case_id"),
 }
 _TYPES: dict[str, Any] = {"version": sa.Integer, "petitioner_count": sa.Integer, "overdues": sa.Integer,
-                          "fields": _Json, "received_at": Moment, "opened_at": Moment, "updated_at": Moment,
-                          "created_at": Moment, "resolved_at": Moment}
-TABLES = {name: sa.table(name, *(sa.column(c, _TYPES.get(c, sa.String)) for c in columns))
-          for name, columns in OLD_COLUMNS.items()}
-
-
-def utc(moment: datetime) -> datetime:
-    """A moment as kntc stores it: in UTC (SQLite keeps the UTC wall time)."""
-    return moment.astimezone(UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'kntc.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-def sql(url: str) -> Iterator[sa.Engine]:
-    """A SQLAlchemy engine on ``url``."""
-    engine = make_sql_engine(url)
-    yield engine
-    engine.dispose()
+                          "fields": JSON, "received_at": MOMENT, "opened_at": MOMENT, "updated_at": MOMENT,
+                          "created_at": MOMENT, "resolved_at": MOMENT}
+TABLES = old_tables(OLD_COLUMNS, _TYPES)
 
 
 def seed_0004(sql: sa.Engine) -> None:
     """Build the 0004 schema and write two grouped complaints as kntc 0004 left them."""
-    upgrade(sql, "0004")
-    assert current_revision(sql) == "0004"
+    at_revision(sql, "0004")
     case = {"kind": "complaint", "definition_hash": "f" * 64, "previous_state": None, "channel": "forwarded",
             "respondent": "UBND xã Tân Lập", "content": "", "petitioner_count": 1, "fields": FIELDS,
             "history_head": "0" * 64, "priority": "normal"}
@@ -93,9 +66,7 @@ def seed_0004(sql: sa.Engine) -> None:
 
 def old_rows(sql: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the seeded tables, in their 0004 columns, sorted."""
-    with sql.connect() as conn:
-        return {name: sorted((tuple(r) for r in conn.execute(sa.select(table))), key=repr)
-                for name, table in TABLES.items()}
+    return migration_helpers.old_rows(sql, TABLES)
 
 
 def test_upgrading_a_0004_database_keeps_every_row(sql: sa.Engine, url: str) -> None:

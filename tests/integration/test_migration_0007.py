@@ -10,21 +10,18 @@ its text gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from adapters.sql.migrate import current_revision, head_revision, upgrade
-from adapters.sql.store import make_sql_engine
 from engine.grouping import decode_signature, respondent_key, signature
 from engine.groups import grouping_reactors
 from engine.testing import ManualClock
+from tests.integration import migration_helpers
+from tests.integration.migration_helpers import JSON, MOMENT, at_revision, old_tables
 from tests.letters import RESPONDENT, SAME_MATTER
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -32,8 +29,6 @@ OLD, GROUP = "0006c0ffee0000000000000000000001", "g-0006c0ffee000000000000000000
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # Monday 02/03/2026, 09:00 (the clock fixture's moment)
 SUBJECT, CONTENT = SAME_MATTER[0]
 
-_Json: Any = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-Moment = sa.DateTime(timezone=True)
 OLD_COLUMNS: dict[str, tuple[str, ...]] = {
     "kntc_cases": ("id", "kind", "definition_hash", "state", "previous_state", "version", "received_at",
                    "opened_at", "updated_at", "channel", "subject", "respondent", "content", "petitioner_count",
@@ -44,33 +39,15 @@ OLD_COLUMNS: dict[str, tuple[str, ...]] = {
     "kntc_group_bands": ("band", "case_id"),
 }
 _TYPES: dict[str, Any] = {"version": sa.Integer, "petitioner_count": sa.Integer, "overdues": sa.Integer,
-                          "fields": _Json, "forwarded_from": _Json, "flags": _Json, "transferred_to": _Json,
-                          "received_at": Moment, "opened_at": Moment, "updated_at": Moment, "created_at": Moment,
-                          "resolved_at": Moment}
-TABLES = {name: sa.table(name, *(sa.column(c, _TYPES.get(c, sa.String)) for c in columns))
-          for name, columns in OLD_COLUMNS.items()}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'kntc.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-def sql(url: str) -> Iterator[sa.Engine]:
-    """A SQLAlchemy engine on ``url``."""
-    engine = make_sql_engine(url)
-    yield engine
-    engine.dispose()
+                          "fields": JSON, "forwarded_from": JSON, "flags": JSON, "transferred_to": JSON,
+                          "received_at": MOMENT, "opened_at": MOMENT, "updated_at": MOMENT, "created_at": MOMENT,
+                          "resolved_at": MOMENT}
+TABLES = old_tables(OLD_COLUMNS, _TYPES)
 
 
 def seed_0006(sql: sa.Engine) -> None:
     """Build the 0006 schema and write one grouped complaint as kntc 0006 left it."""
-    upgrade(sql, "0006")
-    assert current_revision(sql) == "0006"
+    at_revision(sql, "0006")
     at = RECEIVED.astimezone(UTC)
     with sql.begin() as conn:
         conn.execute(sa.insert(TABLES["kntc_cases"]).values(
@@ -88,9 +65,7 @@ def seed_0006(sql: sa.Engine) -> None:
 
 def old_rows(sql: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the seeded tables, in their 0006 columns, sorted."""
-    with sql.connect() as conn:
-        return {name: sorted((tuple(r) for r in conn.execute(sa.select(table))), key=repr)
-                for name, table in TABLES.items()}
+    return migration_helpers.old_rows(sql, TABLES)
 
 
 def stored_signature(sql: sa.Engine, case_id: str) -> bytes | None:
