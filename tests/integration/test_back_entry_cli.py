@@ -9,33 +9,17 @@ here is in the past.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.cli_runner import kntc, ok
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-KNTC = [sys.executable, "-m", "adapters.cli"]  # the module, run from the checkout
 RECEIVED = "2026-06-01T09:00+07:00"  # Monday 01/06/2026
-
-
-def kntc(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run one ``kntc`` command in the repository against the SQLite file ``db``."""
-    env = {**os.environ, "KNTC_DATABASE_URL": f"sqlite:///{db}", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([*KNTC, *args], cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
-                          timeout=60, check=False)
-
-
-def ok(run: subprocess.CompletedProcess[str]) -> str:
-    """Assert the command succeeded without a traceback; its stdout."""
-    assert run.returncode == 0, run.stderr
-    assert "Traceback" not in run.stderr, run.stderr
-    return run.stdout
 
 
 def refused(run: subprocess.CompletedProcess[str]) -> str:
