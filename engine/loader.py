@@ -21,7 +21,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
-from engine.definitions import WorkflowDefinition, check_definition
+from engine.definition_checks import check_definition
+from engine.definitions import WorkflowDefinition
 from engine.errors import DefinitionError
 from engine.machines import CompiledWorkflow, ExpressionProblem, compile_expressions, compile_workflow
 from engine.pydantic_errors import every_problem

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from engine.definitions import WorkflowDefinition, check_definition
+from engine.definition_checks import check_definition
+from engine.definitions import WorkflowDefinition
 from engine.errors import DefinitionError
 from engine.loader import load_directory, load_file
 from tests.unit.workflow_walker import (
