@@ -8,7 +8,7 @@ spots, the rules only react to the event).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,10 +18,11 @@ from adapters.escalation_wiring import escalation_reactors, merge_reactors
 from engine import Emit, ReactionError
 from engine.escalation import PhasesAt, Rule, compile_rules
 from engine.model import NewEvent
-from engine.reactors import Effect, Reaction, Reactor
+from engine.reactors import Effect, Reaction
 from engine.service import Engine
 from engine.testing import ManualClock
 from tests.conftest import shipped_settings
+from tests.integration.engines import with_reactors
 
 ROLES = ("clerk", "inspector", "head_of_unit", "director", "system")
 CROWDED = {"id": "crowded_before", "on": "hotspot.detected",
@@ -33,12 +34,6 @@ CROWDED = {"id": "crowded_before", "on": "hotspot.detected",
 def rules(*raw: Mapping[str, Any]) -> list[Rule]:
     """Rules from their config shape."""
     return [Rule.model_validate(r) for r in raw]
-
-
-def with_reactors(engine: Engine, reactors: Mapping[str, Sequence[Reactor]]) -> Engine:
-    """An engine over the same store and workflows, with ``reactors``."""
-    rt = engine.runtime
-    return Engine(store=rt.store, workflows=rt.workflows, calendar=rt.calendar, clock=rt.clock, reactors=reactors)
 
 
 def crowded_on_opening(reaction: Reaction) -> Iterable[Effect]:

@@ -24,7 +24,8 @@ from engine.groups import grouping_reactors
 from engine.service import Case, Engine
 from engine.testing import ManualClock, memory_engine
 from tests.conftest import TZ
-from tests.integration.test_groups import group_of, with_reactors
+from tests.integration.engines import with_reactors
+from tests.integration.test_groups import group_of
 from tests.integration.test_hot_spots_complex import shipped_policy, store_engine
 from tests.letters import OTHER_MATTER, RESPONDENT, SAME_MATTER
 

@@ -32,6 +32,7 @@ from engine.grouping import (
 from engine.groups import grouping_reactors
 from engine.service import Engine
 from engine.testing import ManualClock
+from tests.integration.engines import with_reactors
 from tests.letters import RESPONDENT, SAME_MATTER
 
 #: a letter whose signature is pinned below (typed with its marks, punctuation and a line break)
@@ -44,9 +45,7 @@ PINNED_DIGEST = "a450233d4c687763fbf5cc744afe806a"
 @pytest.fixture
 def eng(engine: Engine) -> Engine:
     """The fixture's engine (memory, SQLite, PostgreSQL) with the grouping reactors."""
-    rt = engine.runtime
-    return Engine(store=rt.store, workflows=rt.workflows, calendar=rt.calendar, clock=rt.clock,
-                  reactors=grouping_reactors())
+    return with_reactors(engine, grouping_reactors())
 
 
 def open_letter(eng: Engine, clock: ManualClock, index: int) -> str:

@@ -8,7 +8,6 @@ once, then grows as hotspot.updated; officers' split and merge are audited in th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,18 +16,12 @@ import pytest
 from engine.errors import ValidationError
 from engine.grouping import normalise
 from engine.groups import grouping_reactors, hot_spots, merge, split
-from engine.reactors import Reactor
 from engine.service import Engine
 from engine.testing import ManualClock
+from tests.integration.engines import with_reactors
 from tests.letters import GENERIC, OTHER_MATTER, OTHER_RESPONDENT, RESPONDENT, SAME_MATTER
 
 UNIQUE_NAME = "Hoàng Thị Quỳnh Zyxwv"
-
-
-def with_reactors(engine: Engine, reactors: Mapping[str, Sequence[Reactor]]) -> Engine:
-    """An engine over the same store and workflows, with ``reactors``."""
-    rt = engine.runtime
-    return Engine(store=rt.store, workflows=rt.workflows, calendar=rt.calendar, clock=rt.clock, reactors=reactors)
 
 
 @pytest.fixture

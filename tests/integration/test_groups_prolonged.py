@@ -14,7 +14,8 @@ import pytest
 from engine.groups import grouping_reactors, hot_spots
 from engine.service import Engine
 from engine.testing import ManualClock
-from tests.integration.test_groups import group_of, letter, spot_events, with_reactors
+from tests.integration.engines import with_reactors
+from tests.integration.test_groups import group_of, letter, spot_events
 from tests.letters import OTHER_MATTER
 
 

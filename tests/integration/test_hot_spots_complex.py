@@ -25,7 +25,8 @@ from engine.hot_spot_reactors import CROWDED_COMPLEX_RULE
 from engine.model import Case
 from engine.service import Engine
 from engine.testing import ManualClock, memory_engine
-from tests.integration.test_groups import group_of, spot_events, with_reactors
+from tests.integration.engines import with_reactors
+from tests.integration.test_groups import group_of, spot_events
 from tests.letters import RESPONDENT, SAME_MATTER
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -19,7 +19,8 @@ from engine.groups import grouping_reactors, hot_spots
 from engine.hot_spot_reactors import open_too_long_job
 from engine.service import Engine
 from engine.testing import ManualClock
-from tests.integration.test_groups import group_of, spot_events, with_reactors
+from tests.integration.engines import with_reactors
+from tests.integration.test_groups import group_of, spot_events
 from tests.integration.test_groups_prolonged import decide
 from tests.integration.test_hot_spots_complex import flag, open_letter, shipped_policy, store_engine
 from tests.letters import (

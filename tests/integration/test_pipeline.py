@@ -8,7 +8,7 @@ reactions that loops, rolls the cause back too. Each engine here shares the stor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -16,15 +16,10 @@ import pytest
 
 from engine import Emit, Enqueue, FireEvent, Reaction, ReactionError, SetPriority
 from engine.model import NewEvent
-from engine.reactors import Effect, Reactor
+from engine.reactors import Effect
 from engine.service import Engine
 from engine.testing import ManualClock
-
-
-def with_reactors(engine: Engine, reactors: Mapping[str, Sequence[Reactor]]) -> Engine:
-    """An engine over the same store and workflows, with ``reactors``."""
-    rt = engine.runtime
-    return Engine(store=rt.store, workflows=rt.workflows, calendar=rt.calendar, clock=rt.clock, reactors=reactors)
+from tests.integration.engines import with_reactors
 
 
 def open_complaint(engine: Engine, clock: ManualClock, name: str = "Trần Thị B") -> Any:

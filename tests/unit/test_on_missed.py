@@ -9,12 +9,9 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from engine.errors import DefinitionError
-from engine.loader import load_file
 from engine.service import Engine
 from engine.testing import ManualClock, memory_engine
+from tests.unit.broken_copy import broken_copy
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
 FOLDER = Path(__file__).parent / "schema_workflows"
@@ -90,13 +87,7 @@ def test_a_decision_recorded_late_but_dated_in_time_is_met() -> None:
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> str:
-    text = GOOD.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "late_duties.yaml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    with pytest.raises(DefinitionError) as refused:
-        load_file(path)
-    return str(refused.value)
+    return broken_copy(GOOD, tmp_path, old, new)
 
 
 def test_on_missed_names_an_event_that_exists(tmp_path: Path) -> None:

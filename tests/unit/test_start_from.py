@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from engine.errors import DefinitionError
-from engine.loader import load_file
 from engine.service import Engine
 from engine.testing import ManualClock, memory_engine
+from tests.unit.broken_copy import broken_copy
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
 FOLDER = Path(__file__).parent / "schema_workflows"
@@ -65,13 +62,7 @@ def test_an_empty_date_field_counts_from_the_event() -> None:
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> str:
-    text = GOOD.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "late_duties.yaml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    with pytest.raises(DefinitionError) as refused:
-        load_file(path)
-    return str(refused.value)
+    return broken_copy(GOOD, tmp_path, old, new)
 
 
 def test_start_from_names_a_date_field(tmp_path: Path) -> None:
