@@ -23,6 +23,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DefinitionError",
+    "DeliveryError",
     "KntcError",
     "NotAllowedError",
     "NotFound",
@@ -107,3 +108,10 @@ class ConditionError(KntcError):
 
 class ReactionError(KntcError):
     """A reactor failed on an event, or reactions went deeper than allowed; nothing was written."""
+
+
+class DeliveryError(KntcError):
+    """An outbox channel could not deliver a message (the receiver refused it, a timeout, no address).
+
+    The message stays queued and is tried again with a backoff; after its last attempt it is dead.
+    """
