@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.cache import read_json, write_json
+from adapters.people_settings import PersonSettings, people_problems
 from engine import election_letters as election_letters_module
 from engine import escalation
 from engine import periods as periods_module
@@ -155,6 +156,7 @@ class Settings(_Model):
     # letters about the election itself (engine/election_letters.py); no topics: none recognised
     election_letters: ElectionLetters = Field(default_factory=ElectionLetters)
     channels: list[dict[str, object]] = Field(default_factory=list)
+    people: list[PersonSettings] = Field(default_factory=list)  # officers (adapters/people_settings.py)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     base_dir: str = Field(default=".", exclude=True)
 
@@ -255,7 +257,9 @@ def load_settings(path: str | Path | None) -> Settings:
         document["base_dir"] = base_dir
         settings = validate_located(Settings, document, source=str(path))
         problems = escalation_problems(settings, document, str(path)) + policy_role_problems(
-            settings, document, str(path))
+            settings, document, str(path)) + people_problems(
+            settings.people, [u.id for u in settings.organisation.units], settings.organisation.roles,
+            [str(c.get("id")) for c in settings.channels], document, str(path))
         if problems:
             raise problems[0]
     except DefinitionError as exc:

@@ -1,0 +1,60 @@
+"""``config.yaml`` ``people:``: the body's officers as configured (``kntc people import`` adds more)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.errors import DefinitionError
+from engine.loader import locate
+from engine.people import Person
+
+__all__ = ["EMAIL", "PERSON_ID", "PersonSettings", "people_problems"]
+
+#: An officer's id: letters, digits, ``_ . -`` (what rules' ``notify.people`` name).
+PERSON_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+#: A plausible e-mail address (the mail server is the judge of the rest).
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class PersonSettings(BaseModel):
+    """One officer: id, name, unit (an ``organisation.units`` id), roles, and how to reach them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=PERSON_ID, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field(min_length=1)
+    roles: list[str] = Field(min_length=1)
+    email: str | None = Field(default=None, pattern=EMAIL)
+    phone: str | None = Field(default=None, max_length=40)
+    channels: list[str] = Field(default_factory=list)
+
+    def person(self) -> Person:
+        """The engine's value of this entry."""
+        return Person(id=self.id, name=self.name, unit=self.unit, roles=tuple(self.roles), email=self.email,
+                      phone=self.phone, channels=tuple(self.channels))
+
+
+def people_problems(people: list[PersonSettings], units: Collection[str], roles: Collection[str],
+                    channels: Collection[str], document: Any, source: str) -> list[DefinitionError]:
+    """Each officer naming an unknown unit, role or channel, or an id given twice, at its file:line."""
+    problems: list[DefinitionError] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(people):
+        if entry.id in seen:
+            problems.append(locate(document, ("people", i, "id"), f"people.{i}.id: {entry.id!r} is given twice",
+                                   source))
+        seen.add(entry.id)
+        if entry.unit not in units:
+            problems.append(locate(document, ("people", i, "unit"), f"people.{i}.unit: unknown unit {entry.unit!r} "
+                                   f"(organisation.units: {', '.join(sorted(units)) or 'none'})", source))
+        problems += [locate(document, ("people", i, "roles", j), f"people.{i}.roles.{j}: unknown role {role!r} "
+                            f"(organisation.roles: {', '.join(sorted(roles))})", source)
+                     for j, role in enumerate(entry.roles) if role not in roles]
+        problems += [locate(document, ("people", i, "channels", j), f"people.{i}.channels.{j}: unknown channel "
+                            f"{channel!r} (channels: {', '.join(sorted(channels)) or 'none'})", source)
+                     for j, channel in enumerate(entry.channels) if channel not in channels]
+    return problems
