@@ -49,15 +49,16 @@ __all__ = ["DEFAULT_CHANNEL", "EVENT_TYPES", "RAISED", "Action", "Covered", "Fir
 #: The feed's event types a rule may react to.
 EVENT_TYPES: tuple[str, ...] = (
     "case.opened", "case.transitioned", "deadline.warning", "deadline.overdue", "deadline.extended",
-    "hotspot.detected", "hotspot.updated", "hotspot.closed", "period.phase_changed", "group.changed")
+    "hotspot.detected", "hotspot.updated", "hotspot.closed", "period.phase_changed", "group.changed",
+    "roster.gap")
 #: The event each rule that fires raises (rule, on, actions, case_id); never a trigger.
 RAISED = "escalation.raised"
-#: The outbox channel of a ``notify`` that names none (delivery is the notification issue's).
+#: The virtual channel every ``notify`` is queued on; engine/routing.py turns it into messages per officer.
 DEFAULT_CHANNEL = "notify"
 #: Event types a fired workflow event itself produces: a rule on one that fires without a condition loops.
 FIRE_PRODUCES = frozenset({"case.transitioned", "deadline.extended"})
 #: Event types that concern no case: only ``notify`` applies.
-CASELESS = frozenset({"period.phase_changed"})
+CASELESS = frozenset({"period.phase_changed", "roster.gap"})
 
 PhasesAt = Callable[[datetime], Sequence[str]]
 #: The roles something else already tells of an event (a phase's ``notify_at_once``): a rule leaves them out.
@@ -225,13 +226,15 @@ class RuleReactor:
 def _notices(rule: Rule, notify: Notify, event_type: str, case_id: str | None,
              skip: Collection[str] = ()) -> Iterable[Effect]:
     kind = notify.template or rule.id
-    base = {"rule": rule.id, "event": event_type, "case_id": case_id}
+    base: dict[str, Any] = {"rule": rule.id, "event": event_type, "case_id": case_id}
+    if notify.channel != DEFAULT_CHANNEL:  # the rule's own channel: the router sends only on it
+        base["via"] = notify.channel
     for role in notify.roles:
         if role in skip:
             continue
-        yield Enqueue(notify.channel, kind, case_id, {**base, "role": role})
+        yield Enqueue(DEFAULT_CHANNEL, kind, case_id, {**base, "role": role})
     for person in notify.people:
-        yield Enqueue(notify.channel, kind, case_id, {**base, "person": person})
+        yield Enqueue(DEFAULT_CHANNEL, kind, case_id, {**base, "person": person})
 
 
 def _context(event: NewEvent, case: CaseRecord | None, phases_at: PhasesAt) -> dict[str, Any]:

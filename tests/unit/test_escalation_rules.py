@@ -123,8 +123,9 @@ def test_a_rule_decides_its_effects_and_carries_no_personal_data() -> None:
     raised, *rest = effects
     assert isinstance(raised, Emit) and raised.event.type == "escalation.raised"
     base = {"rule": "crowded", "event": "hotspot.detected", "case_id": "KN-1"}
-    assert rest == [Enqueue("sms", "crowded", "KN-1", {**base, "role": "director"}),
-                    Enqueue("sms", "crowded", "KN-1", {**base, "person": "tp01"}),
+    # queued for the router (engine/routing.py), which sends only on the rule's channel
+    assert rest == [Enqueue("notify", "crowded", "KN-1", {**base, "via": "sms", "role": "director"}),
+                    Enqueue("notify", "crowded", "KN-1", {**base, "via": "sms", "person": "tp01"}),
                     SetPriority("KN-1", "urgent"), FireEvent("KN-1", "mark", {"k": 1})]
     assert "Nguyễn" not in repr(effects) and "Nội dung" not in repr(effects) and "UBND" not in repr(effects)
     quiet = RuleReactor(rule, compile_rule_condition(rule.when or ""), lambda at: ["after"])
