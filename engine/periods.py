@@ -2,8 +2,9 @@
 
 A :class:`Period` has named phases (``before``, ``during``, ``after`` or any names), each a range
 of local days ``from``..``to`` (both included), and a :class:`PhasePolicy` per phase: extra
-warning rungs, hot-spot types whose head of unit is notified at once (:mod:`engine.phase_policy`);
-a daily report and roster cover every day are refused until their issues (11, 12) act on them.
+warning rungs, hot-spot types whose head of unit is notified at once (:mod:`engine.phase_policy`),
+roster cover every day, weekends and holidays included (:mod:`engine.roster`); a daily report is
+refused until its issue (11) acts on it.
 Everything here is pure: no I/O, no wall clock.
 
 Rules checked at load (each a one-line message naming the field):
@@ -80,10 +81,11 @@ class PhasePolicy(_Model):
     """What a phase switches on.
 
     ``extra_warn_at`` reaches the deadline keepers (:func:`warn_windows`), ``notify_at_once`` the
-    head of unit (:mod:`engine.phase_policy`). ``daily_report`` and ``roster`` are the shape the
-    report job and the roster check (issues 11, 12) will read; until they exist a phase that sets
-    them is refused at load (``daily_report: true``, ``roster: every_day``), never accepted and
-    silently ignored.
+    head of unit (:mod:`engine.phase_policy`), ``roster`` the roster check
+    (:func:`engine.roster.roster_gaps`: ``every_day`` makes a day of the phase without anyone on
+    duty a gap, weekends and holidays included; ``working_days``, the default, only its working
+    days). ``daily_report`` is the shape the report job (issue 11) will read; until it exists a
+    phase that sets it is refused at load, never accepted and silently ignored.
     """
 
     extra_warn_at: tuple[float, ...] = ()
@@ -104,13 +106,6 @@ class PhasePolicy(_Model):
     def _no_report_yet(cls, value: bool) -> bool:
         if value:
             raise ValueError(f"{NOT_YET}: the daily report job comes with issue 11 (see README)")
-        return value
-
-    @field_validator("roster")
-    @classmethod
-    def _no_roster_yet(cls, value: str) -> str:
-        if value != "working_days":
-            raise ValueError(f"{value!r} {NOT_YET}: roster cover comes with issue 12 (see README)")
         return value
 
     @field_validator("notify_at_once")

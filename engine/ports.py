@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.grouping import Candidate, GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
+
+if TYPE_CHECKING:  # engine.roster imports engine.jobs, which imports this module
+    from engine.people import Person
+    from engine.roster import Duty
 
 __all__ = ["Clock", "Store", "Transaction"]
 
@@ -272,6 +276,23 @@ class Transaction(Protocol):
 
     def hot_spots(self, *, open_only: bool = True) -> list[HotSpotRecord]:
         """Hot spots (only the open ones unless ``open_only`` is False), by detection moment then id."""
+        ...
+
+    # officers and the duty roster (:mod:`engine.people`, :mod:`engine.roster`) ----------------
+    def people(self) -> list[Person]:
+        """The officers imported into the database (``kntc people import``), by id."""
+        ...
+
+    def upsert_people(self, people: Sequence[Person], at: datetime) -> None:
+        """Insert each officer, or replace the stored one with the same id (``updated_at``: ``at``)."""
+        ...
+
+    def duties(self, start: date, end: date) -> list[Duty]:
+        """The duties of the days ``start``..``end`` (both included), by day then person id."""
+        ...
+
+    def replace_duties(self, start: date, end: date, duties: Sequence[Duty]) -> None:
+        """Delete every duty of ``start``..``end`` (both included), then insert ``duties``."""
         ...
 
 

@@ -15,10 +15,12 @@ __all__ = [
     "CASE_UPDATE_COLUMNS",
     "COLUMNS",
     "DEADLINE_COLUMNS",
+    "DUTY_COLUMNS",
     "EVENT_COLUMNS",
     "HISTORY_COLUMNS",
     "HOT_SPOT_COLUMNS",
     "OUTBOX_COLUMNS",
+    "PEOPLE_COLUMNS",
 ]
 
 CASE_COLUMNS = ("id", "kind", "definition_hash", "state", "previous_state", "version", "received_at", "opened_at",
@@ -33,6 +35,8 @@ EVENT_COLUMNS = ("seq", "type", "case_id", "at", "data")
 OUTBOX_COLUMNS = ("id", "channel", "kind", "case_id", "data", "status", "attempts", "last_error", "next_attempt_at",
                   "created_at", "sent_at", "idempotency_key")
 CASE_GROUP_COLUMNS = ("case_id", "group_id", "respondent_key", "received_at")
+PEOPLE_COLUMNS = ("id", "name", "unit", "roles", "email", "phone", "channels", "updated_at")
+DUTY_COLUMNS = ("day", "person_id", "place", "note")
 HOT_SPOT_COLUMNS = ("id", "type", "group_id", "case_ids", "reasons", "detected_at", "updated_at", "is_open")
 # what a transition that changes no field writes (``update_case(..., fields_changed=False)``)
 CASE_STATE_COLUMNS = ("state", "previous_state", "version", "updated_at", "history_head")
@@ -46,6 +50,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "cases": CASE_COLUMNS,
     "deadlines": DEADLINE_COLUMNS,
     "definitions": ("hash", "name", "body", "stored_at"),
+    "duty_roster": DUTY_COLUMNS,
     "events": EVENT_COLUMNS,
     "feed_counter": ("id", "last_seq"),
     "fired_rungs": ("case_id", "deadline", "cycle", "rung", "fired_at"),
@@ -58,4 +63,5 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "outbox": OUTBOX_COLUMNS,
     "outbox_cursors": ("channel", "last_seq", "held_by", "held_until"),
     "parties": ("case_id", "idx", "data"),
+    "people": PEOPLE_COLUMNS,
 }

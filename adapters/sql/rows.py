@@ -23,13 +23,17 @@ from adapters.sql.columns import (
     CASE_GROUP_COLUMNS,
     CASE_STATE_COLUMNS,
     DEADLINE_COLUMNS,
+    DUTY_COLUMNS,
     EVENT_COLUMNS,
     HISTORY_COLUMNS,
     HOT_SPOT_COLUMNS,
     OUTBOX_COLUMNS,
+    PEOPLE_COLUMNS,
 )
 from engine.grouping import GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage
+from engine.people import Person
+from engine.roster import Duty
 
 __all__ = [
     "CASE_COLUMNS",
@@ -48,6 +52,8 @@ __all__ = [
     "deadline_ledger",
     "deadline_row",
     "due_pair",
+    "duty",
+    "duty_row",
     "event",
     "event_row",
     "group_member",
@@ -58,6 +64,8 @@ __all__ = [
     "job_state",
     "outbox_message",
     "outbox_row",
+    "person",
+    "person_row",
 ]
 
 CASE_VERSION = CASE_COLUMNS.index("version")
@@ -231,3 +239,28 @@ def hot_spot(c: Codec, row: Sequence[Any]) -> HotSpotRecord:
     return HotSpotRecord(id=m["id"], type=m["type"], group_id=m["group_id"], case_ids=list(c.json_out(m["case_ids"])),
                          reasons=list(c.json_out(m["reasons"])), detected_at=c.dt_required(m["detected_at"]),
                          updated_at=c.dt_required(m["updated_at"]), is_open=bool(m["is_open"]))
+
+
+# officers and the duty roster ----------------------------------------------------------------
+def person_row(c: Codec, p: Person, at: datetime) -> dict[str, Any]:
+    """Every column of an officer (``roles`` and ``channels`` as JSON lists), updated at ``at``."""
+    return {"id": p.id, "name": p.name, "unit": p.unit, "roles": c.json_in(list(p.roles)), "email": p.email,
+            "phone": p.phone, "channels": c.json_in(list(p.channels)), "updated_at": c.dt_in(at)}
+
+
+def person(c: Codec, row: Sequence[Any]) -> Person:
+    """An officer from a ``kntc_people`` row."""
+    m = dict(zip(PEOPLE_COLUMNS, row, strict=True))
+    return Person(id=m["id"], name=m["name"], unit=m["unit"], roles=tuple(c.json_out(m["roles"]) or ()),
+                  email=m["email"], phone=m["phone"], channels=tuple(c.json_out(m["channels"]) or ()))
+
+
+def duty_row(c: Codec, d: Duty) -> dict[str, Any]:
+    """Every column of a duty."""
+    return {"day": c.date_in(d.day), "person_id": d.person_id, "place": d.place, "note": d.note}
+
+
+def duty(c: Codec, row: Sequence[Any]) -> Duty:
+    """A duty from a ``kntc_duty_roster`` row."""
+    m = dict(zip(DUTY_COLUMNS, row, strict=True))
+    return Duty(day=c.date_out(m["day"]), person_id=m["person_id"], place=m["place"], note=m["note"])

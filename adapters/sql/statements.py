@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     column,
+    delete,
     func,
     insert,
     null,
@@ -47,10 +48,12 @@ from adapters.sql.columns import (
     CASE_STATE_COLUMNS,
     CASE_UPDATE_COLUMNS,
     DEADLINE_COLUMNS,
+    DUTY_COLUMNS,
     EVENT_COLUMNS,
     HISTORY_COLUMNS,
     HOT_SPOT_COLUMNS,
     OUTBOX_COLUMNS,
+    PEOPLE_COLUMNS,
 )
 from adapters.sql.compiled import Compiled, cache_key
 from engine.grouping import BANDS
@@ -90,6 +93,8 @@ _members = (select(t.cases.c.id, t.cases.c.received_at, t.cases.c.petitioner_cou
             .join(t.case_groups, t.case_groups.c.case_id == t.cases.c.id)
             .where(t.case_groups.c.group_id == bindparam("group_id"))
             .order_by(t.cases.c.received_at, t.cases.c.id))
+# the duty roster's days start..end, both included
+_roster_days = (t.duty_roster.c.day >= bindparam("start"), t.duty_roster.c.day <= bindparam("end"))
 
 STATEMENTS: dict[str, ClauseElement] = {
     # cases
@@ -191,6 +196,11 @@ STATEMENTS: dict[str, ClauseElement] = {
     # definitions and settings
     "get_definition_one": select(t.definitions.c.body).where(t.definitions.c.hash == bindparam("hash")),
     "get_meta_one": select(t.meta.c.value).where(t.meta.c.key == bindparam("key")),
+    # officers and the duty roster
+    "people_all": select(t.people).order_by(t.people.c.id),
+    "duties_all": select(t.duty_roster).where(*_roster_days).order_by(t.duty_roster.c.day, t.duty_roster.c.person_id),
+    "delete_duties": delete(t.duty_roster).where(*_roster_days),
+    "insert_duty": insert(t.duty_roster).values({c: bindparam(c) for c in DUTY_COLUMNS}),
 }
 
 # PostgreSQL, one event (the usual transition): bump the counter and write the row in one statement,
@@ -241,6 +251,7 @@ def _upserts(dialect: str) -> dict[str, ClauseElement]:
                               done_at=null(), attempts=bindparam("attempts"), last_error=bindparam("error"),
                               next_try_at=bindparam("next_try_at"))
     job_key = [t.jobs.c.kind, t.jobs.c.subject, t.jobs.c.slot]
+    person = ins(t.people).values({c: bindparam(c) for c in PEOPLE_COLUMNS})
     # one more body at the end of a JSON list, in one statement (each dialect has its own function)
     body = bindparam("body", type_=String)
     transferred = t.case_groups.c.transferred_to
@@ -268,6 +279,10 @@ def _upserts(dialect: str) -> dict[str, ClauseElement]:
         "save_definition": ins(t.definitions).values(
             hash=bindparam("hash"), name=bindparam("name"), body=bindparam("body"),
             stored_at=bindparam("stored_at")).on_conflict_do_nothing(),
+        # an imported officer replaces the stored one with the same id
+        "upsert_person": person.on_conflict_do_update(
+            index_elements=[t.people.c.id],
+            set_={c: person.excluded[c] for c in PEOPLE_COLUMNS if c != "id"}),
         "set_meta": meta.on_conflict_do_update(index_elements=[t.meta.c.key], set_={"value": meta.excluded.value}),
         # a cursor only moves forward, whichever daemon delivers last
         "set_cursor": cursor.on_conflict_do_update(

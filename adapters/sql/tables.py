@@ -30,6 +30,7 @@ __all__ = [
     "cases",
     "deadlines",
     "definitions",
+    "duty_roster",
     "events",
     "feed_counter",
     "fired_rungs",
@@ -43,6 +44,7 @@ __all__ = [
     "outbox",
     "outbox_cursors",
     "parties",
+    "people",
 ]
 
 
@@ -254,4 +256,27 @@ hot_spots = Table(
     Column("updated_at", Moment, nullable=False),
     Column("is_open", Boolean, nullable=False),
     Index("ix_kntc_hot_spots_group_id", "group_id"),
+)
+
+# Officers imported from CSV (``kntc people import``; config.yaml ``people:`` stays in the file): a
+# row replaces a configured officer of the same id. Officers only, never citizens.
+people = Table(
+    "kntc_people", metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("roles", Json, nullable=False),  # a JSON list of role names
+    Column("email", String(254)),
+    Column("phone", String(40)),
+    Column("channels", Json, nullable=False, server_default="[]"),  # outbox channel ids
+    Column("updated_at", Moment, nullable=False),
+)
+
+# Who receives citizens on which local day (``kntc roster import`` replaces the days it covers).
+duty_roster = Table(
+    "kntc_duty_roster", metadata,
+    Column("day", Date, primary_key=True),
+    Column("person_id", Id, primary_key=True),
+    Column("place", Text),
+    Column("note", Text),
 )

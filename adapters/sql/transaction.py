@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 import adapters.sql.rows as rows
@@ -21,6 +21,8 @@ from adapters.sql.rows import Codec
 from engine.errors import ValidationError
 from engine.grouping import BANDS, Candidate, GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
+from engine.people import Person
+from engine.roster import Duty
 
 __all__ = ["Prepared", "SqlTransaction"]
 
@@ -329,3 +331,27 @@ class SqlTransaction(ABC):
         found = (self._run("open_hot_spots_all", {"is_open": True}) if open_only
                  else self._run("all_hot_spots_all")).fetchall()
         return [rows.hot_spot(self.c, r) for r in found]
+
+    # officers and the duty roster -----------------------------------------------------------
+    def people(self) -> list[Person]:
+        return [rows.person(self.c, r) for r in self._run("people_all").fetchall()]
+
+    def upsert_people(self, people: Sequence[Person], at: datetime) -> None:
+        if people:
+            self._run_many("upsert_person", [rows.person_row(self.c, p, at) for p in people])
+
+    def duties(self, start: date, end: date) -> list[Duty]:
+        found = self._run("duties_all", {"start": self.c.date_in(start), "end": self.c.date_in(end)}).fetchall()
+        return [rows.duty(self.c, r) for r in found]
+
+    def replace_duties(self, start: date, end: date, duties: Sequence[Duty]) -> None:
+        outside = next((d.day for d in duties if not start <= d.day <= end), None)
+        if outside is not None:
+            raise ValidationError("duties", f"a duty on {outside.isoformat()} lies outside {start.isoformat()}.."
+                                  f"{end.isoformat()}")
+        self._run("delete_duties", {"start": self.c.date_in(start), "end": self.c.date_in(end)})
+        if duties:
+            try:
+                self._run_many("insert_duty", [rows.duty_row(self.c, d) for d in duties])
+            except self.dbapi.IntegrityError:
+                raise ValidationError("duties", "an officer is on duty twice on one day") from None
