@@ -22,7 +22,7 @@ from datetime import timedelta
 from engine.errors import NotFound, ValidationError
 from engine.logs import describe, get_logger
 from engine.model import Event, OutboxMessage
-from engine.runtime import Runtime
+from engine.runtime import Retry, Runtime
 
 __all__ = ["Channel", "DispatchReport", "dispatch", "list_messages", "requeue"]
 
@@ -34,11 +34,16 @@ FEED_CHUNK = 50
 
 @dataclass(frozen=True, slots=True)
 class Channel:
-    """An outbox channel: its name, how it delivers one message, and whether it follows the feed."""
+    """An outbox channel: its name, how it delivers one message, whether it follows the feed.
+
+    ``retry``: the channel's own retry policy (its settings' backoff, jitter and attempts); None:
+    the runtime's. The jitter of a message's retries is salted with its idempotency key.
+    """
 
     name: str
     deliver: Deliver
     follows_feed: bool = False
+    retry: Retry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +105,15 @@ def _deliver_queued(rt: Runtime, channel: Channel, message: OutboxMessage, holde
         error = describe(exc)
     now = rt.now()
     attempts = message.attempts + (error is not None)
-    is_dead = error is not None and rt.retry.dead(attempts)
+    retry = channel.retry or rt.retry
+    is_dead = error is not None and retry.dead(attempts)
     with rt.store.transaction() as tx:
         still_ours = tx.acquire_channel(channel.name, holder, now, now + lease)
         if error is None:
             tx.update_message(message.id, status="sent", attempts=attempts, last_error=message.last_error,
                               next_attempt_at=None, sent_at=now)
         else:
-            retry_at = None if is_dead else now + timedelta(seconds=rt.retry.delay(attempts))
+            retry_at = None if is_dead else now + timedelta(seconds=retry.delay(attempts, message.key))
             tx.update_message(message.id, status="dead" if is_dead else "pending", attempts=attempts,
                               last_error=error, next_attempt_at=retry_at, sent_at=None)
     if error is not None:
@@ -120,6 +126,7 @@ def _deliver_feed(rt: Runtime, channel: Channel, holder: str, lease: timedelta, 
     with rt.store.reader() as tx:
         events = tx.events(tx.outbox_cursor(channel.name), limit)
     delivered = failed = 0
+    retry = channel.retry or rt.retry
     for start in range(0, len(events), FEED_CHUNK):
         chunk = events[start:start + FEED_CHUNK]
         failures: list[tuple[Event, str]] = []
@@ -134,7 +141,7 @@ def _deliver_feed(rt: Runtime, channel: Channel, holder: str, lease: timedelta, 
             for event, error in failures:  # retried as a queued message (same key): the cursor moves on
                 message = feed_message(channel.name, event)
                 tx.enqueue(channel.name, message.kind, message.case_id, message.data, now, attempts=1,
-                           last_error=error, next_attempt_at=now + timedelta(seconds=rt.retry.delay(1)),
+                           last_error=error, next_attempt_at=now + timedelta(seconds=retry.delay(1, message.key)),
                            key=message.key)
             tx.set_outbox_cursor(channel.name, chunk[-1].seq)
             still_ours = tx.acquire_channel(channel.name, holder, now, now + lease)

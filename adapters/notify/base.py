@@ -6,9 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.outbox import Channel
 from engine.runtime import Retry
 
-__all__ = ["ChannelSettings", "LogSettings"]
+__all__ = ["ChannelSettings", "LogSettings", "close_channel"]
 
 
 class ChannelSettings(BaseModel):
@@ -29,10 +30,17 @@ class ChannelSettings(BaseModel):
     def retry(self) -> Retry:
         """The engine's retry policy of these settings."""
         return Retry(max_attempts=self.max_attempts, base_seconds=self.backoff_seconds,
-                     max_seconds=self.max_backoff_seconds)
+                     max_seconds=self.max_backoff_seconds, jitter=self.jitter)
 
 
 class LogSettings(ChannelSettings):
     """The ``log`` channel: every feed event and queued message as one log line (ids only)."""
 
     kind: Literal["log"]
+
+
+def close_channel(channel: Channel) -> None:
+    """Close what ``channel``'s delivery holds (a webhook's connections), if it holds anything."""
+    close = getattr(channel.deliver, "close", None)
+    if callable(close):
+        close()
