@@ -1,8 +1,9 @@
 """The escalation daemon's cadence (APScheduler 3.x), and nothing else.
 
 APScheduler only says *when*: every ``tick_seconds`` it runs one :meth:`Daemon.run_once`, which
-ticks the engine (the timers table is the truth, claimed exactly once even with several daemons)
-and dispatches the outbox. APScheduler keeps no job store of its own (it cannot share one between
+ticks the engine (the timers table is the truth, claimed exactly once even with several daemons),
+routes the notifications to the officers who must hear of them (engine/routing.py) and
+dispatches each outbox channel. APScheduler keeps no job store of its own (it cannot share one between
 processes). SIGTERM or SIGINT stops the daemon cleanly: the running tick finishes, none starts.
 """
 
@@ -13,7 +14,7 @@ import signal
 import socket
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -23,6 +24,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from engine.logs import describe, get_logger
 from engine.model import TickReport
 from engine.outbox import Channel, dispatch
+from engine.people import Directory
+from engine.ports import Transaction
+from engine.routing import Routing, route
 from engine.service import Engine
 
 __all__ = ["Daemon", "holder_id"]
@@ -39,8 +43,10 @@ class Daemon:
     """Ticks the engine and dispatches the outbox, once or on a cadence."""
 
     def __init__(self, engine: Engine, *, tick_seconds: float, channels: Sequence[Channel],
-                 lease_seconds: float = 60.0, holder: str | None = None) -> None:
+                 lease_seconds: float = 60.0, holder: str | None = None,
+                 router: tuple[Routing, Callable[[Transaction], Directory]] | None = None) -> None:
         self.engine = engine
+        self.router = router
         self.tick_seconds = tick_seconds
         self.channels = tuple(channels)
         self.lease_seconds = lease_seconds
@@ -48,8 +54,13 @@ class Daemon:
         self._stop = threading.Event()
 
     def run_once(self, now: datetime | None = None) -> TickReport:
-        """One tick at ``now`` (default: the engine's clock), then one dispatch of each channel."""
+        """One tick at ``now`` (default: the engine's clock), routing, then one dispatch of each channel."""
         report = self.engine.tick(now)
+        if self.router is not None:
+            try:
+                route(self.engine.runtime, *self.router, holder=self.holder, lease_seconds=self.lease_seconds)
+            except Exception as exc:  # the channels still deliver what was routed before
+                log.error("routing_failed", error=describe(exc))
         for channel in self.channels:
             try:
                 dispatch(self.engine.runtime, channel, holder=self.holder, lease_seconds=self.lease_seconds)
