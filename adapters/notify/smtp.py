@@ -37,7 +37,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from adapters.notify.base import ChannelSettings
 from adapters.notify.templates import Rendered, Renderer
@@ -61,7 +61,7 @@ class SmtpSettings(ChannelSettings):
     sender: str = Field(max_length=254)
     security: Literal["none", "starttls", "ssl"] = "starttls"
     username_env: str | None = Field(default=None, pattern=_ENV_NAME, max_length=200)
-    password_env: str | None = Field(default=None, pattern=_ENV_NAME, max_length=200)
+    password_env: str | None = Field(default=None, pattern=_ENV_NAME, max_length=200, validate_default=True)
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
     @field_validator("host")
@@ -85,14 +85,18 @@ class SmtpSettings(ChannelSettings):
             raise ValueError(f"must be an e-mail address (e.g. kntc@so.gov.vn), got {value!r}")
         return value
 
-    @model_validator(mode="after")
-    def _both_or_neither(self) -> SmtpSettings:
-        if (self.username_env is None) != (self.password_env is None):
-            given, missing = (("username_env", "password_env") if self.password_env is None
-                              else ("password_env", "username_env"))
-            raise ValueError(f"{given} is given without {missing}: name both variables, or neither "
-                             f"for a server without login")
-        return self
+    @field_validator("password_env")
+    @classmethod
+    def _both_or_neither(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # on password_env (validated even when absent): the error points at the channel, or this line
+        user = info.data.get("username_env")
+        if user is not None and value is None:
+            raise ValueError("missing: username_env is given, so name the variable holding the password too "
+                             "(or neither, for a server without login)")
+        if user is None and value is not None:
+            raise ValueError("is given without username_env: name both variables, or neither for a server "
+                             "without login")
+        return value
 
 
 def smtp_credentials(settings: SmtpSettings, environ: Mapping[str, str]) -> tuple[str, str] | None:
