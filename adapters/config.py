@@ -1,7 +1,6 @@
 """``config.yaml``: pydantic models, read with line numbers; relative paths resolve beside the file.
 
-A key kntc does not implement yet (``channels``) is refused
-with its ``file:line:column`` when it is not empty, never silently ignored. ``default`` (see
+A key kntc does not implement is refused with its ``file:line:column``, never silently ignored. ``default`` (see
 :data:`DEFAULT_CONFIG`) names the configuration shipped with kntc: its workflows are the shipped
 ones and its SQLite file ``kntc.db`` lies in the current folder.
 """
@@ -20,7 +19,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.cache import read_json, write_json
-from adapters.people_settings import PersonSettings, people_problems
+from adapters.notify.templates import TemplateText
+from adapters.notify_config import ChannelEntry, NotificationSettings, channel_ids, notification_problems
+from adapters.people_settings import PersonSettings, RosterSettings, people_problems
 from engine import election_letters as election_letters_module
 from engine import escalation
 from engine import periods as periods_module
@@ -36,23 +37,12 @@ from engine.periods import Period, check_periods
 from engine.phase_policy import HEAD_OF_UNIT
 from engine.testing import shipped_path
 
-__all__ = ["DEFAULT_CONFIG", "NOT_IMPLEMENTED", "Settings", "escalation_problems", "find_config", "load_settings",
+__all__ = ["DEFAULT_CONFIG", "Settings", "escalation_problems", "find_config", "load_settings",
            "policy_role_problems", "role_problems"]
 
 DEFAULT_URL = "sqlite:///kntc.db"
 #: ``--config default`` / ``load_settings("default")``: the configuration shipped with kntc.
 DEFAULT_CONFIG = "default"
-#: Keys read but not implemented in this version: refused when not empty.
-NOT_IMPLEMENTED: tuple[tuple[str, ...], ...] = (("channels",),)
-_LATER = "not implemented yet in this version (see README)"
-
-
-def _nothing_yet(value: list[Any]) -> list[Any]:
-    if value:
-        raise ValueError(_LATER)
-    return value
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -155,13 +145,18 @@ class Settings(_Model):
     grouping: GroupingSettings = Field(default_factory=GroupingSettings)
     # letters about the election itself (engine/election_letters.py); no topics: none recognised
     election_letters: ElectionLetters = Field(default_factory=ElectionLetters)
-    channels: list[dict[str, object]] = Field(default_factory=list)
+    # outbox channels, the routing of notifications, template overrides (adapters/notify_config.py)
+    channels: list[ChannelEntry] = Field(default_factory=list)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    templates: dict[str, TemplateText] = Field(default_factory=dict)
     people: list[PersonSettings] = Field(default_factory=list)  # officers (adapters/people_settings.py)
+    roster: RosterSettings = Field(default_factory=RosterSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     base_dir: str = Field(default=".", exclude=True)
+    #: the file this configuration was read from ("" when built in code): errors found later name its lines
+    source: str = Field(default="", exclude=True)
 
     _periods_unique = field_validator("periods")(check_periods)
-    _channels_later = field_validator("channels")(_nothing_yet)
 
     @field_validator("timezone")
     @classmethod
@@ -243,28 +238,24 @@ def load_settings(path: str | Path | None) -> Settings:
     cached = read_json(key)
     if isinstance(cached, dict):  # this very text validated before: skip the line-aware YAML parse
         try:
-            return Settings.model_validate({**cached, "base_dir": base_dir})
+            return Settings.model_validate({**cached, "base_dir": base_dir, "source": str(path)})
         except ValueError:
             pass  # a stale or tampered entry: read the file as if there were none
     try:
         document = read_yaml(text, source=str(path), what="config.yaml")
-        for loc in NOT_IMPLEMENTED:
-            node: Any = document
-            for part in loc:
-                node = node.get(part) if hasattr(node, "get") else None
-            if node:
-                raise locate(document, loc, f"{'.'.join(loc)}: {_LATER}", str(path))
-        document["base_dir"] = base_dir
+        document["base_dir"], document["source"] = base_dir, str(path)
         settings = validate_located(Settings, document, source=str(path))
         problems = escalation_problems(settings, document, str(path)) + policy_role_problems(
             settings, document, str(path)) + people_problems(
-            settings.people, [u.id for u in settings.organisation.units], settings.organisation.roles,
-            [str(c.get("id")) for c in settings.channels], document, str(path))
+            settings.people, settings.roster, [u.id for u in settings.organisation.units], settings.organisation.roles,
+            channel_ids(settings.channels), document, str(path)) + notification_problems(
+            settings.channels, settings.notifications, settings.templates, settings.escalation.rules,
+            [u.id for u in settings.organisation.units], settings.organisation.roles, document, str(path))
         if problems:
             raise problems[0]
     except DefinitionError as exc:
         raise ConfigError(str(exc)) from None
-    write_json(key, plain({k: v for k, v in document.items() if k != "base_dir"}))
+    write_json(key, plain({k: v for k, v in document.items() if k not in ("base_dir", "source")}))
     return settings
 
 

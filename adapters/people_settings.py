@@ -1,4 +1,4 @@
-"""``config.yaml`` ``people:``: the body's officers as configured (``kntc people import`` adds more)."""
+"""``config.yaml`` ``people:`` and ``roster:``: the officers (``kntc people import`` adds more), the roster check."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from engine.errors import DefinitionError
 from engine.loader import locate
 from engine.people import Person
 
-__all__ = ["EMAIL", "PERSON_ID", "PersonSettings", "people_problems"]
+__all__ = ["EMAIL", "PERSON_ID", "PersonSettings", "RosterSettings", "people_problems"]
 
 #: An officer's id: letters, digits, ``_ . -`` (what rules' ``notify.people`` name).
 PERSON_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -38,10 +38,26 @@ class PersonSettings(BaseModel):
                       phone=self.phone, channels=tuple(self.channels))
 
 
-def people_problems(people: list[PersonSettings], units: Collection[str], roles: Collection[str],
-                    channels: Collection[str], document: Any, source: str) -> list[DefinitionError]:
-    """Each officer naming an unknown unit, role or channel, or an id given twice, at its file:line."""
+class RosterSettings(BaseModel):
+    """The daily check of the duty roster (engine/roster.py): on or off, whom it tells, how far ahead."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: bool = False
+    #: the unit whose head of unit is told of a day without cover (the inspectorate); None: the body's
+    inspectorate_unit: str | None = None
+    look_ahead_days: int = Field(default=7, ge=0, le=366)
+
+
+def people_problems(people: list[PersonSettings], roster: RosterSettings, units: Collection[str],
+                    roles: Collection[str], channels: Collection[str], document: Any,
+                    source: str) -> list[DefinitionError]:
+    """Each officer naming an unknown unit, role or channel, or an id given twice; the roster's unit; at file:line."""
     problems: list[DefinitionError] = []
+    if roster.inspectorate_unit is not None and roster.inspectorate_unit not in units:
+        listed = ", ".join(sorted(units)) or "none"
+        problems.append(locate(document, ("roster", "inspectorate_unit"), f"roster.inspectorate_unit: unknown unit "
+                               f"{roster.inspectorate_unit!r} (organisation.units: {listed})", source))
     seen: set[str] = set()
     for i, entry in enumerate(people):
         if entry.id in seen:

@@ -58,14 +58,16 @@ def daemon(once: Annotated[bool, typer.Option("--once", help="Run one tick and e
            now: Annotated[str | None, typer.Option(help="Simulated ISO date-time.")] = None,
            as_json: JsonOpt = False) -> None:
     """Run the escalation daemon: tick due timers, dispatch the outbox."""
+    from adapters.channels import build_channels, router
     from adapters.clock import OffsetClock, SystemClock
     from adapters.daemon import Daemon
-    from adapters.notify.log import LOG_CHANNEL
     configured = settings()
     moment = parse_now(now, configured.timezone)
     clock = OffsetClock(SystemClock(), moment) if moment and not once else None
+    channels = build_channels(configured)  # a missing secret: refused before anything runs
     eng = engine(clock)
-    runner = Daemon(eng, tick_seconds=configured.escalation.tick_seconds, channels=[LOG_CHANNEL])
+    runner = Daemon(eng, tick_seconds=configured.escalation.tick_seconds, channels=channels,
+                    router=router(configured))
     if once:
         report = runner.run_once(moment)
         print_value(report, as_json, f"tick at {local(report.now)}: claimed {report.claimed}, fired "

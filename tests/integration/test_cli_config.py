@@ -26,7 +26,8 @@ def test_validate_checks_config_and_the_roles_workflows_name(tmp_path: Path) -> 
     good, no_director, later = tmp_path / "config.yaml", tmp_path / "config-x.yaml", tmp_path / "config-p.yaml"
     good.write_text(text, encoding="utf-8")
     no_director.write_text(text.replace("    director: Giám đốc Sở\n", "").replace(
-        "roles: [head_of_unit, director]", "roles: [head_of_unit]"), encoding="utf-8")  # the escalation rules'
+        "roles: [head_of_unit, director]", "roles: [head_of_unit]").replace(  # the escalation rules'
+        "roles: [director]", "roles: [clerk]"), encoding="utf-8")  # and the director among the people
     later.write_text(text.replace("  - id: bau_cu_2026\n", "  - name: bau_cu_2026\n    id: bau_cu_2026\n"),
                      encoding="utf-8")
     ok, roles, periods = run_all(tmp_path / "k.db", ["validate", str(good)], ["validate", str(no_director)],

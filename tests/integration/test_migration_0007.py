@@ -80,7 +80,7 @@ def test_upgrading_a_0006_database_keeps_every_row(sql: sa.Engine) -> None:
     seed_0006(sql)
     before = old_rows(sql)
     upgrade(sql)
-    assert current_revision(sql) == head_revision() == "0007"
+    assert current_revision(sql) == head_revision() >= "0007"
     assert old_rows(sql) == before
     assert stored_signature(sql, OLD) is None
 

@@ -72,7 +72,7 @@ def test_a_sixty_day_jump_raises_each_phase_change_once_in_order(engine: Engine,
     assert changes(eng) == [("before", "2026-01-05"), ("during", "2026-03-15"), ("after", "2026-03-16")]
     before = next(e for e in eng.events(limit=100) if e.type == PHASE_CHANGED)
     assert before.data["extra_warn_at"] == [0.3] and before.data["notify_at_once"] == ["crowded", "skip_level"]
-    assert before.data["daily_report"] is False and before.data["roster"] == "working_days"  # issues 11, 12
+    assert before.data["daily_report"] is False and before.data["roster"] == "working_days"  # this test period sets none
     assert before.data["period"] == "bau_cu_2026" and before.case_id is None
     assert eng.tick().jobs == 0 and len(changes(eng)) == 3  # ticking again fires nothing
     assert with_periods(engine, periods(tmp_path)).tick().jobs == 0  # nor does another daemon
@@ -122,7 +122,7 @@ def test_a_complaint_outside_every_phase_keeps_the_normal_ladder(engine: Engine,
     ("      before: {notify_at_once: [riot]}\n", 11, "unknown hot-spot type 'riot'"),
     ("      before: {extra_warn_at: [1.5]}\n", 11, "strictly between 0 and 1, got 1.5"),
     ("      before: {daily_report: true}\n", 11, "daily_report: Value error, not implemented yet in this version"),
-    ("      before: {roster: every_day}\n", 11, "roster: Value error, 'every_day' not implemented yet"),
+    ("      before: {roster: every_week}\n", 11, "roster: Input should be 'every_day' or 'working_days'"),
 ])
 def test_bad_periods_in_config_are_refused_at_their_line(tmp_path: Path, block: str, line: int, message: str) -> None:
     """Inverted, overlapping or outside phases, unknown hot-spot types, 1.5: file:line and the field.

@@ -52,9 +52,9 @@ def test_phase_boundaries_are_days_both_included() -> None:
     ({"policy": {"before": {"notify_at_once": ["riot"]}}}, "unknown hot-spot type 'riot'"),
     ({"policy": {"before": {"extra_warn_at": [1.5]}}}, "strictly between 0 and 1, got 1.5"),
     ({"policy": {"befor": {}}}, "policy names phase 'befor'"),
-    # nothing acts on these before issues 11 and 12: refused, never recorded and ignored
+    # nothing acts on it before issue 12: refused, never recorded and ignored
     ({"policy": {"before": {"daily_report": True}}}, "not implemented yet in this version, and refused"),
-    ({"policy": {"before": {"roster": "every_day"}}}, "'every_day' not implemented yet"),
+    ({"policy": {"before": {"roster": "every_week"}}}, "Input should be 'every_day' or 'working_days'"),
     ({"kind": "festival"}, "Input should be 'election'"),
 ])
 def test_bad_periods_are_refused_with_a_clear_message(changes: dict[str, Any], message: str) -> None:

@@ -1,0 +1,143 @@
+"""From an event to an officer's mailbox: rule -> router -> SMTP, with the people of config.yaml.
+
+A local SMTP server (aiosmtpd, 127.0.0.1, started and stopped here) receives what the daemon
+sends. The shipped people (config.yaml): gd01 director (van_phong), tp01 head of unit
+(thanh_tra); a case names no unit, so notifications.default_unit (thanh_tra) is its unit.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from adapters.bootstrap import build
+from adapters.channels import build_channels, router
+from adapters.config import Settings
+from adapters.daemon import Daemon
+from adapters.notify.smtp import SmtpSettings
+from adapters.notify.templates import TemplateText
+from adapters.notify_config import NotificationSettings
+from engine.escalation import Rule
+from engine.outbox import requeue
+from engine.service import Engine
+from engine.testing import ManualClock
+
+#: a name no template, message or log may ever show (the denouncer's)
+DENOUNCER = "Hoàng Thị Bí Mật Zyx"
+SUBJECT = "[KNTC] Đơn tố cáo mới: hồ sơ {{ case.id }}"
+BODY = ("Kính gửi {{ to.name }},\n{{ case.kind_label }} nhận ngày {{ case.received_on }}, "
+        "trạng thái {{ case.state_label }}.\n{{ org }}\n")
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server received: (envelope recipients, raw message)."""
+
+    mails: list[tuple[list[str], bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.mails.append((list(envelope.rcpt_tos), bytes(envelope.original_content or b"")))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=5.0)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def mail_settings(settings: Settings, port: int, roles: list[str]) -> Settings:
+    rule = Rule.model_validate({"id": "denunciation_received", "on": "case.opened",
+                                "when": "case.kind == 'denunciation'",
+                                "then": [{"notify": {"roles": roles, "template": "denunciation_received"}}]})
+    return settings.model_copy(update={
+        "channels": [SmtpSettings(id="email", kind="smtp", host="127.0.0.1", port=port, sender="kntc@so.example",
+                                  security="none", max_attempts=3)],
+        "notifications": NotificationSettings(default_channels=["email"], default_unit="thanh_tra"),
+        "templates": {"denunciation_received": TemplateText(subject=SUBJECT, body=BODY)},
+        "escalation": settings.escalation.model_copy(update={"rules": [rule]})})
+
+
+def daemon_of(settings: Settings, tmp_path: Path, clock: ManualClock) -> tuple[Engine, Daemon]:
+    eng = build(settings, database_url=f"sqlite:///{tmp_path / 'kntc.db'}", clock=clock)
+    return eng, Daemon(eng, tick_seconds=60, channels=build_channels(settings, environ={}), router=router(settings),
+                       holder="test")
+
+
+def denounce(eng: Engine, clock: ManualClock) -> str:
+    case = eng.open_case("denunciation", received_at=clock.now(),
+                         petitioners=[{"name": DENOUNCER, "id_number": "079912345678", "address": "Đà Lạt"}],
+                         respondent="Cán bộ địa chính xã", subject="Tố cáo sai phạm",
+                         content=f"Tôi là {DENOUNCER}, tố cáo việc cấp giấy sai.")
+    return case.id
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def everything_stored(eng: Engine) -> str:
+    with eng.runtime.store.reader() as tx:
+        return repr([m.data for m in tx.outbox(limit=1000)]) + repr([e.data for e in tx.events(0, 1000)])
+
+
+def test_the_head_of_unit_and_the_director_get_one_readable_mail_without_the_denouncer(
+        settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, clock: ManualClock) -> None:
+    server, port = inbox
+    eng, daemon = daemon_of(mail_settings(settings, port, ["head_of_unit", "director"]), tmp_path, clock)
+    case_id = denounce(eng, clock)
+    daemon.run_once()
+    daemon.run_once()  # nothing twice
+    assert sorted(rcpt for rcpts, _ in server.mails for rcpt in rcpts) == [
+        "gd01@so-khcn.example", "tp01@so-khcn.example"]
+    for rcpts, raw in server.mails:
+        message = parsed(raw)
+        assert message["Subject"] == f"[KNTC] Đơn tố cáo mới: hồ sơ {case_id}"
+        text = message.get_content()
+        # 02/03/2026: the fixtures' Monday
+        assert "nhận ngày 02/03/2026" in text and ("Lê Thị Trưởng" in text) == (rcpts == ["tp01@so-khcn.example"])
+        assert DENOUNCER not in text and DENOUNCER.encode() not in raw and b"079912345678" not in raw
+    assert DENOUNCER not in everything_stored(eng)
+
+
+def test_a_role_nobody_holds_is_retried_then_dead_and_delivered_once_people_exist(
+        settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, clock: ManualClock) -> None:
+    server, port = inbox
+    eng, daemon = daemon_of(mail_settings(settings, port, ["inspector"]), tmp_path, clock)
+    without = settings.model_copy(update={"people": [p for p in settings.people if "inspector" not in p.roles]})
+    daemon.router = router(mail_settings(without, port, ["inspector"]))
+    denounce(eng, clock)
+    for _ in range(eng.runtime.retry.max_attempts):
+        daemon.run_once()
+        clock.advance(timedelta(hours=7))  # past the longest backoff (6 h)
+    with eng.runtime.store.reader() as tx:
+        (dead,) = tx.outbox(status="dead", limit=10)
+    assert dead.channel == "notify" and "nobody holds role 'inspector' in unit 'thanh_tra'" in (dead.last_error or "")
+    assert server.mails == []
+    daemon.router = router(mail_settings(settings, port, ["inspector"]))  # tt01 is an inspector
+    requeue(eng.runtime, dead.id)
+    daemon.run_once()
+    assert [rcpts for rcpts, _ in server.mails] == [["tt01@so-khcn.example"]]
