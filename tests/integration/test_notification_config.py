@@ -22,7 +22,7 @@ organisation:
     ("channels:\n  - {id: portal, kind: webhook, url: 'http:///k', secret_env: K}\n", 5, r"channels\.0.*host"),
     ("channels:\n  - {id: mail, kind: smtp, host: h, port: 70000, sender: a@b.vn}\n", 5, r"channels\.0.*port"),
     ("channels:\n  - {id: log, kind: log}\n  - {id: log, kind: log}\n", 6, r"channels\.1\.id: 'log' is given twice"),
-    ("notifications:\n  default_channels: [email]\n", 5, r"notifications\.default_channels\.0: unknown channel 'email'"),
+    ("notifications:\n  default_channels: [email]\n", 5, r"default_channels\.0: unknown channel 'email'"),
     ("notifications:\n  default_unit: phong_x\n", 5, r"notifications\.default_unit: unknown unit 'phong_x'"),
     ("people:\n  - {id: tp01, name: A, unit: phong_x, roles: [head_of_unit]}\n", 5,
      r"people\.0\.unit: unknown unit 'phong_x'"),

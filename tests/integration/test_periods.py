@@ -72,7 +72,7 @@ def test_a_sixty_day_jump_raises_each_phase_change_once_in_order(engine: Engine,
     assert changes(eng) == [("before", "2026-01-05"), ("during", "2026-03-15"), ("after", "2026-03-16")]
     before = next(e for e in eng.events(limit=100) if e.type == PHASE_CHANGED)
     assert before.data["extra_warn_at"] == [0.3] and before.data["notify_at_once"] == ["crowded", "skip_level"]
-    assert before.data["daily_report"] is False and before.data["roster"] == "working_days"  # this test period sets none
+    assert before.data["daily_report"] is False and before.data["roster"] == "working_days"  # none set here
     assert before.data["period"] == "bau_cu_2026" and before.case_id is None
     assert eng.tick().jobs == 0 and len(changes(eng)) == 3  # ticking again fires nothing
     assert with_periods(engine, periods(tmp_path)).tick().jobs == 0  # nor does another daemon
