@@ -14,7 +14,8 @@ A day without anyone on duty is a :class:`RosterGap` when
 A day is reported once; the every-day reason wins over the working-day one.
 
 :func:`roster_check_job` is the daily job (kind ``roster.check``): each run of day D checks
-``[D, D + look_ahead_days]`` and, for a gap day not reported yet (claimed in the jobs table as
+``[D, D + look_ahead_days]`` (from today on: a catch-up run after downtime warns of no day already
+past) and, for a gap day not reported yet (claimed in the jobs table as
 ``("roster.gap", "roster", <day ISO>)``, in the run's transaction), raises the caseless feed
 event ``roster.gap`` and queues a ``notify`` message to the head of the unit given.
 """
@@ -110,8 +111,11 @@ def roster_check_job(periods: Sequence[Period], *, unit: str | None, look_ahead_
     found = tuple(periods)
 
     def check_roster(job: JobRun) -> Iterable[Effect]:
-        first = date.fromisoformat(job.slot.slot)
-        last = first + timedelta(days=look_ahead_days)
+        slot_day = date.fromisoformat(job.slot.slot)
+        # a catch-up run (a daemon that was down) warns of no day already past
+        first, last = max(slot_day, job.calendar.local_date(job.now)), slot_day + timedelta(days=look_ahead_days)
+        if last < first:
+            return []
         effects: list[Effect] = []
         for gap in roster_gaps(job.tx.duties(first, last), first, last, job.calendar, found):
             if not job.tx.claim_job(GAP_CLAIM, "roster", gap.day.isoformat(), job.now):

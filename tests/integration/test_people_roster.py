@@ -195,3 +195,17 @@ def test_a_yaml_roster_names_the_line_of_its_mistake(tmp_path: Path, settings: S
     broken = write(tmp_path, "broken.yaml", "roster: [\n")
     with pytest.raises(ConfigError, match=r"broken\.yaml:2:\d+: broken YAML"):
         read_roster(broken, settings, officers(), CALENDAR)
+
+
+def test_a_daemon_back_after_downtime_warns_of_no_day_already_past(sqlite_engine: Engine,
+                                                                   clock: ManualClock) -> None:
+    """Nobody on duty at all; the first tick is on Monday 09/03/2026 07:30, after a week down.
+
+    The catch-up runs of 02/03..08/03 would look at 02/03..15/03: only 09/03 on is reported, up to
+    16/03 (the run of 09/03, 7 days ahead): the working days 09..13/03 and 16/03, and election day 15/03.
+    """
+    clock.set(datetime(2026, 3, 9, 7, 30, tzinfo=TZ))
+    sqlite_engine.tick()
+    reported = [e.data["day"] for e in sqlite_engine.events(limit=1000) if e.type == "roster.gap"]
+    assert sorted(reported) == ["2026-03-09", "2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13", "2026-03-15",
+                                "2026-03-16"]
