@@ -36,6 +36,7 @@ from engine.maintenance import reproject, sync_calendar
 from engine.periods import PhaseChanges, phases
 from engine.ports import Clock
 from engine.reactors import Reactor
+from engine.roster import roster_check_job
 from engine.runtime import Runtime
 from engine.service import Engine
 
@@ -67,6 +68,9 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     own: list[ScheduledJob] = [PhaseChanges(periods)] if periods else []
     if settings.grouping.enabled:
         own.append(open_too_long_job(settings.grouping.policy(settings.organisation.level, workflows)))
+    if settings.roster.check:
+        own.append(roster_check_job(periods, unit=settings.roster.inspectorate_unit,
+                                    look_ahead_days=settings.roster.look_ahead_days))
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
                     tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs],
                     reactors=configured_reactors(settings, calendar, reactors, workflows=workflows))

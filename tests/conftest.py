@@ -40,7 +40,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings() -> Settings:
-    """The shipped config.yaml without what reacts on its own: no period, no content groups, no rules.
+    """The shipped config.yaml without what reacts on its own: no period, no content groups, no rules, no roster check.
 
     Most tests count the events and rungs a command makes; the election period of 2026 (in force
     at the fixtures' 02/03/2026), hot-spot detection and the shipped escalation rules would add
@@ -50,7 +50,8 @@ def settings() -> Settings:
     shipped = shipped_settings()
     return shipped.model_copy(update={
         "periods": [], "grouping": shipped.grouping.model_copy(update={"enabled": False}),
-        "escalation": shipped.escalation.model_copy(update={"rules": []})})
+        "escalation": shipped.escalation.model_copy(update={"rules": []}),
+        "roster": shipped.roster.model_copy(update={"check": False})})
 
 
 def shipped_settings() -> Settings:
