@@ -7,8 +7,12 @@ only with the ManualClock (the next try is due at a moment the test computes).
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -87,7 +91,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
 def serve(inbox: Inbox, **kwargs: Any) -> Iterator[tuple[Inbox, int]]:
+    """Run an aiosmtpd server for ``inbox`` on 127.0.0.1 (a free port) while the block runs."""
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, ready_timeout=10, **kwargs)
     controller.start()
@@ -100,14 +106,16 @@ def serve(inbox: Inbox, **kwargs: Any) -> Iterator[tuple[Inbox, int]]:
 @pytest.fixture
 def server() -> Iterator[tuple[Inbox, int]]:
     """An SMTP server on 127.0.0.1 without login."""
-    yield from serve(Inbox())
+    with serve(Inbox()) as running:
+        yield running
 
 
 @pytest.fixture
 def auth_server() -> Iterator[tuple[Inbox, int]]:
     """An SMTP server on 127.0.0.1 that requires a login (over plain text: a test has no certificate)."""
     inbox = Inbox()
-    yield from serve(inbox, authenticator=inbox.authenticate, auth_required=True, auth_require_tls=False)
+    with serve(inbox, authenticator=inbox.authenticate, auth_required=True, auth_require_tls=False) as running:
+        yield running
 
 
 @pytest.fixture
@@ -327,3 +335,63 @@ def test_a_missing_credential_variable_is_refused_before_anything_is_sent(
     assert smtp_credentials(settings, ENV) == ("kntc-mailer", "pw-for-tests-only")
     assert smtp_credentials(email_settings(port), {}) is None
     assert inbox.tried == []
+
+
+# ----------------------------------------------------------------------------- TLS (a throwaway certificate)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A self-signed certificate for 127.0.0.1: the server's context, and a client's that trusts it."""
+
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> Certificate:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the TLS tests make their certificate with the openssl command, not found")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=30)
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    return Certificate(server=server, client=ssl.create_default_context(cafile=str(cert)))
+
+
+def test_starttls_upgrades_before_the_login_and_the_message(certificate: Certificate, kntc_engine: Engine) -> None:
+    names = {"username_env": "KNTC_SMTP_USER", "password_env": "KNTC_SMTP_PASSWORD"}
+    inbox = Inbox()
+    with serve(inbox, tls_context=certificate.server, require_starttls=True,
+               authenticator=inbox.authenticate, auth_required=True) as (_, port):
+        settings = email_settings(port, security="starttls", **names)
+        channel = smtp_channel(settings, Renderer(shipped_templates(), org=ORG), environ=ENV,
+                               tls=certificate.client)
+        queue(kntc_engine)
+        assert dispatch(kntc_engine.runtime, channel, holder="d1").delivered == 1
+        # without a context, the system's authorities are trusted: a self-signed server is refused
+        untrusting = smtp_channel(settings, Renderer(shipped_templates(), org=ORG), environ=ENV)
+        with pytest.raises(DeliveryError, match=r"SSLCertVerificationError$"):
+            untrusting.deliver(the_message(kntc_engine))
+    assert inbox.logins == [(b"kntc-mailer", b"pw-for-tests-only")]
+    [envelope] = inbox.received
+    assert isinstance(envelope.content, bytes) and parsed(envelope.content)["Subject"] == SUBJECT
+
+
+def test_ssl_speaks_tls_from_the_first_byte(certificate: Certificate, kntc_engine: Engine) -> None:
+    inbox = Inbox()
+    with serve(inbox, ssl_context=certificate.server) as (_, port):
+        channel = smtp_channel(email_settings(port, security="ssl"), Renderer(shipped_templates(), org=ORG),
+                               environ={}, tls=certificate.client)
+        queue(kntc_engine)
+        assert dispatch(kntc_engine.runtime, channel, holder="d1").delivered == 1
+        with pytest.raises(DeliveryError, match=r"could not take message kntc-email-9: "):
+            # plain text to a TLS port: no greeting comes, the client gives up (after its timeout)
+            channel_to(port, timeout_seconds=0.5).deliver(OutboxMessage(
+                id=9, channel="email", kind="default", case_id=None, data={**DATA, "case": None}, status="pending",
+                attempts=0, last_error=None, next_attempt_at=None, created_at=kntc_engine.clock.now()))
+    [envelope] = inbox.received
+    assert envelope.rcpt_tos == ["tp01@so.gov.vn"]
