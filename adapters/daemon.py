@@ -21,6 +21,7 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from adapters.notify.base import close_channel
 from engine.logs import describe, get_logger
 from engine.model import TickReport
 from engine.outbox import Channel, dispatch
@@ -89,7 +90,13 @@ class Daemon:
             self._stop.wait()
         finally:
             scheduler.shutdown(wait=True)  # let a running tick finish; its transaction is atomic
+            self.close()
             log.info("daemon_stopped")
+
+    def close(self) -> None:
+        """Close the channels' connections (a webhook's keep-alive client)."""
+        for channel in self.channels:
+            close_channel(channel)
 
     def stop(self) -> None:
         """Ask the daemon to stop after the running tick."""

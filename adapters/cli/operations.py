@@ -69,7 +69,10 @@ def daemon(once: Annotated[bool, typer.Option("--once", help="Run one tick and e
     runner = Daemon(eng, tick_seconds=configured.escalation.tick_seconds, channels=channels,
                     router=router(configured))
     if once:
-        report = runner.run_once(moment)
+        try:
+            report = runner.run_once(moment)
+        finally:
+            runner.close()
         print_value(report, as_json, f"tick at {local(report.now)}: claimed {report.claimed}, fired "
                                      f"{report.fired}, events {report.events}, lag {report.max_lag_seconds:.0f}s")
         return

@@ -49,7 +49,8 @@ now, ready, go = datetime.fromisoformat(sys.argv[1]), Path(sys.argv[2]), Path(sy
 shipped = load_settings("config.yaml")
 only_period = shipped.model_copy(update={
     "grouping": shipped.grouping.model_copy(update={"enabled": False}),
-    "escalation": shipped.escalation.model_copy(update={"rules": []})})
+    "escalation": shipped.escalation.model_copy(update={"rules": []}),
+    "roster": shipped.roster.model_copy(update={"check": False})})
 engine = build(only_period, database_url=os.environ["KNTC_DATABASE_URL"])
 ready.touch()
 limit = time.monotonic() + 30
@@ -62,11 +63,12 @@ print(engine.tick(now).jobs)
 
 
 def only_period() -> Settings:
-    """The shipped settings with the election period on and content groups and escalation rules off."""
+    """The shipped settings with the election period on; content groups, rules and the roster check off."""
     shipped = shipped_settings()
     return shipped.model_copy(update={
         "grouping": shipped.grouping.model_copy(update={"enabled": False}),
-        "escalation": shipped.escalation.model_copy(update={"rules": []})})
+        "escalation": shipped.escalation.model_copy(update={"rules": []}),
+        "roster": shipped.roster.model_copy(update={"check": False})})
 
 
 def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
