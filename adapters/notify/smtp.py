@@ -45,7 +45,8 @@ from engine.errors import ConfigError, DeliveryError
 from engine.model import OutboxMessage
 from engine.outbox import Channel
 
-__all__ = ["SmtpDelivery", "SmtpSettings", "build_email", "message_id", "smtp_channel", "smtp_credentials"]
+__all__ = ["SmtpDelivery", "SmtpSettings", "build_email", "message_id", "recipient", "smtp_channel",
+           "smtp_credentials"]
 
 _ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"

@@ -35,7 +35,7 @@ from engine.loader import plain, read_yaml
 from engine.model import OutboxMessage
 
 __all__ = ["CASE_FIELDS", "CONTEXT_NAMES", "DEFAULT_KIND", "TO_FIELDS", "Rendered", "Renderer", "TemplateText",
-           "merged", "shipped_templates", "template_problems"]
+           "merged", "render_context", "shipped_templates", "template_problems"]
 
 #: The template a kind without one of its own uses.
 DEFAULT_KIND = "default"
