@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.errors import ValidationError
@@ -25,6 +25,8 @@ from engine.model import (
     OutboxMessage,
     Priority,
 )
+from engine.people import Person
+from engine.roster import Duty
 
 __all__ = ["MemoryStore"]
 
@@ -52,6 +54,8 @@ class _Data:
     grouped_at: dict[str, datetime] = field(default_factory=dict)  # grouped case id -> received_at when grouped
     transferred: dict[str, list[str]] = field(default_factory=dict)  # grouped case id -> bodies it went to
     signatures: dict[str, bytes] = field(default_factory=dict)  # grouped case id -> its stored signature
+    people: dict[str, Person] = field(default_factory=dict)  # imported officers by id
+    duties: dict[tuple[date, str], Duty] = field(default_factory=dict)  # (day, person id) -> duty
 
 
 class _MemoryTransaction:
@@ -283,6 +287,27 @@ class _MemoryTransaction:
     def hot_spots(self, *, open_only: bool = True) -> list[HotSpotRecord]:
         return sorted((_copy_spot(h) for h in self.d.hot_spots.values() if h.is_open or not open_only),
                       key=lambda h: (h.detected_at, h.id))
+
+    def people(self) -> list[Person]:
+        return [self.d.people[k] for k in sorted(self.d.people)]
+
+    def upsert_people(self, people: Sequence[Person], at: datetime) -> None:
+        self.d.people.update({p.id: p for p in people})
+
+    def duties(self, start: date, end: date) -> list[Duty]:
+        return [d for key, d in sorted(self.d.duties.items()) if start <= key[0] <= end]
+
+    def replace_duties(self, start: date, end: date, duties: Sequence[Duty]) -> None:
+        outside = next((d.day for d in duties if not start <= d.day <= end), None)
+        if outside is not None:
+            raise ValidationError("duties", f"a duty on {outside.isoformat()} lies outside {start.isoformat()}.."
+                                  f"{end.isoformat()}")
+        keys = [(d.day, d.person_id) for d in duties]
+        if len(set(keys)) != len(keys):
+            raise ValidationError("duties", "an officer is on duty twice on one day")
+        for key in [k for k in self.d.duties if start <= k[0] <= end]:
+            del self.d.duties[key]
+        self.d.duties.update(zip(keys, duties, strict=True))
 
 
 def _copy_case(case: CaseRecord) -> CaseRecord:

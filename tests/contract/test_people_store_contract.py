@@ -20,18 +20,21 @@ from engine.errors import ValidationError
 from engine.people import Person
 from engine.roster import Duty
 from engine.service import Engine
-from engine.testing import ManualClock
+from engine.testing import ManualClock, memory_engine
 
 TT01 = Person("tt01", "Trần Thị Bình", "thanh_tra", ("inspector", "head_of_unit"), "tt01@so-khcn.example.vn",
               "0263 3822 111", ("log",))
 VP01 = Person("vp01", "Lê Văn Cường", "van_phong", ("clerk",))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store_engine(request: pytest.FixtureRequest, clock: ManualClock, settings: Settings,
                  tmp_path: Path) -> Iterator[Engine]:
-    """An engine over SQLite or PostgreSQL (the config fixture's settings)."""
+    """An engine over the memory store, SQLite or PostgreSQL (the config fixture's settings)."""
     from adapters.bootstrap import build
+    if request.param == "memory":
+        yield memory_engine(clock)
+        return
     url = f"sqlite:///{tmp_path / 'kntc.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     eng = build(settings, database_url=url, clock=clock)
     yield eng
