@@ -60,6 +60,8 @@ FIRE_PRODUCES = frozenset({"case.transitioned", "deadline.extended"})
 #: Event types that concern no case: only ``notify`` applies.
 CASELESS = frozenset({"period.phase_changed", "roster.gap"})
 
+#: What a rule's message keeps of its event (ids and types only) for the templates to name.
+EVENT_KEYS = ("type", "hot_spot", "case_ids", "deadline", "phase", "period", "day")
 PhasesAt = Callable[[datetime], Sequence[str]]
 #: The roles something else already tells of an event (a phase's ``notify_at_once``): a rule leaves them out.
 Covered = Callable[[NewEvent], Collection[str]]
@@ -211,7 +213,7 @@ class RuleReactor:
         effects: list[Effect] = [Emit(NewEvent(RAISED, case_id, reaction.now, raised))]
         for action in rule.then:
             if action.notify:
-                effects += _notices(rule, action.notify, event.type, case_id, skip)
+                effects += _notices(rule, action.notify, event, case_id, skip)
             elif case_id is None:
                 continue
             elif action.set_priority:
@@ -223,10 +225,11 @@ class RuleReactor:
         return effects
 
 
-def _notices(rule: Rule, notify: Notify, event_type: str, case_id: str | None,
+def _notices(rule: Rule, notify: Notify, event: NewEvent, case_id: str | None,
              skip: Collection[str] = ()) -> Iterable[Effect]:
     kind = notify.template or rule.id
-    base: dict[str, Any] = {"rule": rule.id, "event": event_type, "case_id": case_id}
+    base: dict[str, Any] = {**{k: event.data[k] for k in EVENT_KEYS if k in event.data},
+                            "rule": rule.id, "event": event.type, "case_id": case_id}
     if notify.channel != DEFAULT_CHANNEL:  # the rule's own channel: the router sends only on it
         base["via"] = notify.channel
     for role in notify.roles:

@@ -1,1 +1,1 @@
-"""Outbox channels: where feed events go after commit (log now; webhook and SMTP later)."""
+"""Outbox channels: log, webhook (webhook.py), SMTP (smtp.py); the notification templates (templates.py/.yaml)."""

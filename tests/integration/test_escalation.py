@@ -85,7 +85,9 @@ def test_a_crowded_hot_spot_before_the_election_escalates_at_once(engine: Engine
     assert [e.type for e in feed] == ["case.opened", "hotspot.detected", "escalation.raised"]
     assert feed[-1].data == {"rule": "crowded_before", "on": "hotspot.detected",
                              "actions": ["notify", "set_priority:urgent"], "case_id": case.id}
-    base = {"rule": "crowded_before", "event": "hotspot.detected", "case_id": case.id}
+    # the event's ids and types come along for the templates (engine.escalation.EVENT_KEYS)
+    base = {"type": "crowded", "case_ids": [case.id], "rule": "crowded_before", "event": "hotspot.detected",
+            "case_id": case.id}
     assert outbox(eng) == [("notify", "crowded_case", case.id, {**base, "role": "head_of_unit"}),
                            ("notify", "crowded_case", case.id, {**base, "role": "director"})]
 
@@ -112,7 +114,8 @@ def test_an_overdue_complaint_notifies_the_head_of_unit(engine: Engine, clock: M
     clock.advance(timedelta(days=30))
     eng.tick()
     assert outbox(eng) == [("notify", "overdue_acceptance", case.id, {
-        "rule": "overdue_acceptance", "event": "deadline.overdue", "case_id": case.id, "role": "head_of_unit"})]
+        "deadline": "acceptance", "rule": "overdue_acceptance", "event": "deadline.overdue", "case_id": case.id,
+        "role": "head_of_unit"})]
     types = [e.type for e in eng.events()]
     assert types.index("escalation.raised") == types.index("deadline.overdue") + 1
 

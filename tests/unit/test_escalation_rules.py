@@ -122,7 +122,7 @@ def test_a_rule_decides_its_effects_and_carries_no_personal_data() -> None:
     effects = react(Reaction(event=event, case=case_record(), tx=cast(Transaction, None), now=AT, depth=0))
     raised, *rest = effects
     assert isinstance(raised, Emit) and raised.event.type == "escalation.raised"
-    base = {"rule": "crowded", "event": "hotspot.detected", "case_id": "KN-1"}
+    base = {"type": "crowded", "rule": "crowded", "event": "hotspot.detected", "case_id": "KN-1"}
     # queued for the router (engine/routing.py), which sends only on the rule's channel
     assert rest == [Enqueue("notify", "crowded", "KN-1", {**base, "via": "sms", "role": "director"}),
                     Enqueue("notify", "crowded", "KN-1", {**base, "via": "sms", "person": "tp01"}),
