@@ -31,6 +31,7 @@ from engine.escalation import Rule
 from engine.outbox import requeue
 from engine.service import Engine
 from engine.testing import ManualClock
+from tests.conftest import shipped_settings
 
 #: a name no template, message or log may ever show (the denouncer's)
 DENOUNCER = "Hoàng Thị Bí Mật Zyx"
@@ -141,3 +142,28 @@ def test_a_role_nobody_holds_is_retried_then_dead_and_delivered_once_people_exis
     requeue(eng.runtime, dead.id)
     daemon.run_once()
     assert [rcpts for rcpts, _ in server.mails] == [["tt01@so-khcn.example"]]
+
+
+def test_a_crowded_complaint_before_the_election_reaches_both_heads_with_the_shipped_templates(
+        inbox: tuple[Inbox, int], tmp_path: Path, clock: ManualClock) -> None:
+    """The shipped config as is (period, groups, rules): the phase tells the head, the rule the director."""
+    server, port = inbox
+    shipped = shipped_settings()
+    configured = shipped.model_copy(update={
+        "channels": [SmtpSettings(id="email", kind="smtp", host="127.0.0.1", port=port, sender="kntc@so.example",
+                                  security="none")],
+        "notifications": NotificationSettings(default_channels=["email"], default_unit="thanh_tra"),
+        "roster": shipped.roster.model_copy(update={"check": False})})
+    eng, daemon = daemon_of(configured, tmp_path, clock)
+    # Monday 02/03/2026 lies in the phase `before` (05/01..14/03/2026): five signatories make it crowded
+    case = eng.open_case("complaint", received_at=clock.now(), respondent="UBND xã Lộc An",
+                         petitioners=[{"name": f"{DENOUNCER} {i}"} for i in range(5)],
+                         subject="Bồi thường đất", content="Chúng tôi khiếu nại việc bồi thường đất.")
+    daemon.run_once()
+    subjects = {tuple(rcpts): parsed(raw)["Subject"] for rcpts, raw in server.mails}
+    assert subjects == {
+        ("tp01@so-khcn.example",): f"[KNTC] Điểm nóng đông người trong thời gian bầu cử: hồ sơ {case.id}",
+        ("gd01@so-khcn.example",): f"[KNTC] Phát hiện vụ việc đông người: hồ sơ {case.id}"}
+    with eng.runtime.store.reader() as tx:
+        assert tx.outbox(status="dead", limit=10) == [] and tx.outbox(status="pending", limit=10) == []
+    assert all(DENOUNCER.encode() not in raw for _, raw in server.mails)
