@@ -45,8 +45,9 @@ class Daemon:
 
     def __init__(self, engine: Engine, *, tick_seconds: float, channels: Sequence[Channel],
                  lease_seconds: float = 60.0, holder: str | None = None,
-                 router: tuple[Routing, Callable[[Transaction], Directory]] | None = None) -> None:
+                 router: tuple[Routing, Callable[[Transaction], Directory]] | None = None, limit: int = 500) -> None:
         self.engine = engine
+        self.limit = limit  # messages routed / delivered per channel and run
         self.router = router
         self.tick_seconds = tick_seconds
         self.channels = tuple(channels)
@@ -59,12 +60,14 @@ class Daemon:
         report = self.engine.tick(now)
         if self.router is not None:
             try:
-                route(self.engine.runtime, *self.router, holder=self.holder, lease_seconds=self.lease_seconds)
+                route(self.engine.runtime, *self.router, holder=self.holder, lease_seconds=self.lease_seconds,
+                      limit=self.limit)
             except Exception as exc:  # the channels still deliver what was routed before
                 log.error("routing_failed", error=describe(exc))
         for channel in self.channels:
             try:
-                dispatch(self.engine.runtime, channel, holder=self.holder, lease_seconds=self.lease_seconds)
+                dispatch(self.engine.runtime, channel, holder=self.holder, lease_seconds=self.lease_seconds,
+                         limit=self.limit)
             except Exception as exc:  # a broken channel must not stop the timers
                 log.error("dispatch_failed", channel=channel.name, error=describe(exc))
         return report
