@@ -1,0 +1,1 @@
+"""Exports of kntc's data for readers outside it (the department's website, spreadsheets)."""
