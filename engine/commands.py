@@ -258,7 +258,9 @@ def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseReco
         except ExpressionError as exc:
             raise refuse(f"its condition could not be checked ({exc})", "guard") from None
     conditions = " / ".join(c.guard.source for c in permitted if c.guard is not None)
-    raise refuse(f"its condition is false: {conditions}", "guard")
+    rules = "; ".join(dict.fromkeys(c.spec.guard_message for c in permitted if c.spec.guard_message))
+    reason = f"its condition is false: {conditions}"
+    raise refuse(f"{rules} ({reason})" if rules else reason, "guard")
 
 
 def context_names(keeper: DeadlineKeeper, ledgers: list[DeadlineLedger], now: datetime,

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from engine.deadline_specs import (
     Budget,
@@ -96,7 +96,8 @@ class TransitionSpec(SpecModel):
 
     ``to`` is a state, ``"@previous"`` (back where the case came from) or ``"@same"`` (stay: a
     self-loop; also what a missing ``to`` means). ``set`` assigns case fields: a literal, or
-    ``"$payload.x"`` for the payload field ``x``.
+    ``"$payload.x"`` for the payload field ``x``. ``guard_message`` is what a refusal by the
+    guard tells the user (the rule in words, with its article), given only with a ``guard``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -106,6 +107,7 @@ class TransitionSpec(SpecModel):
     to: str = SAME
     roles: list[Ident] = Field(min_length=1)
     guard: str | None = None
+    guard_message: str | None = Field(default=None, min_length=1)
     payload: dict[Ident, FieldSpec] = Field(default_factory=dict)
     set: dict[Ident, Any] = Field(default_factory=dict)
     label: str | None = None
@@ -120,6 +122,12 @@ class TransitionSpec(SpecModel):
     @classmethod
     def _stay_when_missing(cls, value: Any) -> Any:
         return SAME if value is None else value
+
+    @model_validator(mode="after")
+    def _message_needs_guard(self) -> TransitionSpec:
+        if self.guard_message is not None and self.guard is None:
+            raise ValueError("guard_message is given without a guard: it would never be shown")
+        return self
 
     def target(self, source: str) -> str | None:
         """Where the transition takes a case in ``source``: a state, or None for ``@previous``."""
