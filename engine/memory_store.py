@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from engine.errors import ValidationError
@@ -26,6 +26,8 @@ from engine.model import (
     Priority,
 )
 from engine.people import Person
+from engine.report_memory import figures
+from engine.reports import ReportFigures
 from engine.roster import Duty
 
 __all__ = ["MemoryStore"]
@@ -308,6 +310,11 @@ class _MemoryTransaction:
         for key in [k for k in self.d.duties if start <= k[0] <= end]:
             del self.d.duties[key]
         self.d.duties.update(zip(keys, duties, strict=True))
+
+    def report_figures(self, start: datetime, end: datetime, as_of: datetime, zone: tzinfo) -> ReportFigures:
+        d = self.d
+        return figures(d.cases.values(), d.history, d.deadlines.values(), d.hot_spots.values(), d.events,
+                       start=start, end=end, as_of=as_of, zone=zone)
 
 
 def _copy_case(case: CaseRecord) -> CaseRecord:

@@ -3,8 +3,8 @@
 A :class:`Period` has named phases (``before``, ``during``, ``after`` or any names), each a range
 of local days ``from``..``to`` (both included), and a :class:`PhasePolicy` per phase: extra
 warning rungs, hot-spot types whose head of unit is notified at once (:mod:`engine.phase_policy`),
-roster cover every day, weekends and holidays included (:mod:`engine.roster`); a daily report is
-refused until its issue (11) acts on it.
+roster cover every day, weekends and holidays included (:mod:`engine.roster`), a daily report
+(:mod:`engine.report_job`).
 Everything here is pure: no I/O, no wall clock.
 
 Rules checked at load (each a one-line message naming the field):
@@ -51,8 +51,6 @@ __all__ = ["HOT_SPOT_TYPES", "PHASE_CHANGED", "ActivePhase", "Period", "PhaseCha
 HOT_SPOT_TYPES = ("crowded", "early_crowded", "complex", "prolonged", "skip_level", "circular_forwarding")
 #: The feed event of a phase change.
 PHASE_CHANGED = "period.phase_changed"
-#: Why a switch that nothing acts on yet is refused rather than recorded and ignored.
-NOT_YET = "not implemented yet in this version, and refused rather than silently ignored"
 PeriodKind = Literal["election", "congress", "na_session", "tet", "other"]
 
 
@@ -84,8 +82,8 @@ class PhasePolicy(_Model):
     head of unit (:mod:`engine.phase_policy`), ``roster`` the roster check
     (:func:`engine.roster.roster_gaps`: ``every_day`` makes a day of the phase without anyone on
     duty a gap, weekends and holidays included; ``working_days``, the default, only its working
-    days). ``daily_report`` is the shape the report job (issue 11) will read; until it exists a
-    phase that sets it is refused at load, never accepted and silently ignored.
+    days). ``daily_report``: each day of the phase, the report job (:func:`engine.report_job.daily_report_job`)
+    raises ``report.generated`` once with the day's figures and tells the head of unit and the director.
     """
 
     extra_warn_at: tuple[float, ...] = ()
@@ -99,13 +97,6 @@ class PhasePolicy(_Model):
         for fraction in value:
             if not 0 < fraction < 1:
                 raise ValueError(f"fractions lie strictly between 0 and 1, got {fraction}")
-        return value
-
-    @field_validator("daily_report")
-    @classmethod
-    def _no_report_yet(cls, value: bool) -> bool:
-        if value:
-            raise ValueError(f"{NOT_YET}: the daily report job comes with issue 11 (see README)")
         return value
 
     @field_validator("notify_at_once")

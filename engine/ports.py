@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.grouping import Candidate, GroupMember, HotSpotRecord
@@ -17,6 +17,7 @@ from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobSta
 
 if TYPE_CHECKING:  # engine.roster imports engine.jobs, which imports this module
     from engine.people import Person
+    from engine.reports import ReportFigures
     from engine.roster import Duty
 
 __all__ = ["Clock", "Store", "Transaction"]
@@ -293,6 +294,15 @@ class Transaction(Protocol):
 
     def replace_duties(self, start: date, end: date, duties: Sequence[Duty]) -> None:
         """Delete every duty of ``start``..``end`` (both included), then insert ``duties``."""
+        ...
+
+    # reports (DESIGN.md §6c; :mod:`engine.report_compute`) -----------------------------------
+    def report_figures(self, start: datetime, end: datetime, as_of: datetime, zone: tzinfo) -> ReportFigures:
+        """The report's aggregates over the moments ``[start, end)`` (local days in ``zone``).
+
+        A bounded number of group-by queries (:data:`engine.reports.COUNTING` says what each kind's
+        events mean); ``as_of``: the moment ``overdue`` is counted at.
+        """
         ...
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.calendar import BusinessCalendar
@@ -30,6 +30,8 @@ from engine.periods import ActivePhase
 from engine.pipeline import commit
 from engine.ports import Clock, Store, Transaction
 from engine.reactors import Reactor
+from engine.report_compute import compute_report
+from engine.reports import Report
 from engine.runtime import Retry, Runtime
 from engine.tick import run_tick
 
@@ -162,6 +164,14 @@ class Engine:
         """Open hot spots (crowded, early_crowded, ...): type, case ids, reasons, when detected (local)."""
         tz = self.runtime.calendar.timezone
         return [replace(h, detected_at=h.detected_at.astimezone(tz)) for h in hot_spots(self.runtime)]
+
+    def report(self, start: date, end: date) -> Report:
+        """The report of the local days ``start`` .. ``end``, both included (DESIGN §6c; emits nothing).
+
+        ValidationError naming ``start`` or ``end`` for a value that is not a date or a ``start``
+        after ``end``. Computed in one reader transaction (:mod:`engine.report_compute`).
+        """
+        return compute_report(self.runtime, start, end)
 
     # -- time and audit -----------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, max_rungs: int = 100_000) -> TickReport:

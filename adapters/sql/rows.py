@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from adapters.sql.columns import (
@@ -264,3 +264,22 @@ def duty(c: Codec, row: Sequence[Any]) -> Duty:
     """A duty from a ``kntc_duty_roster`` row."""
     m = dict(zip(DUTY_COLUMNS, row, strict=True))
     return Duty(day=c.date_out(m["day"]), person_id=m["person_id"], place=m["place"], note=m["note"])
+
+
+# reports --------------------------------------------------------------------------------------
+def zone_param(c: Codec, zone: tzinfo, at: datetime) -> str:
+    """The ``:zone`` of the report statements: PostgreSQL the zone's name; SQLite its offset at ``at``.
+
+    (SQLite counts every moment at that one offset: exact for a zone without daylight saving,
+    such as Asia/Ho_Chi_Minh.)
+    """
+    if c.postgres:
+        return str(getattr(zone, "key", None) or zone.tzname(at) or "UTC")
+    offset = at.astimezone(zone).utcoffset()
+    return f"{int(offset.total_seconds() // 60) if offset is not None else 0:+d} minutes"
+
+
+def reason(payload: Any) -> str:
+    """An extension's reason from its history payload ("" when none was given)."""
+    value = payload.get("reason") if isinstance(payload, dict) else None
+    return value if isinstance(value, str) else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, ClassVar
 
 import adapters.sql.rows as rows
@@ -22,6 +22,7 @@ from engine.errors import ValidationError
 from engine.grouping import BANDS, Candidate, GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, Event, HistoryEntry, JobState, NewEvent, OutboxMessage, Priority
 from engine.people import Person
+from engine.reports import ReportFigures
 from engine.roster import Duty
 
 __all__ = ["Prepared", "SqlTransaction"]
@@ -355,3 +356,23 @@ class SqlTransaction(ABC):
                 self._run_many("insert_duty", [rows.duty_row(self.c, d) for d in duties])
             except self.dbapi.IntegrityError:
                 raise ValidationError("duties", "an officer is on duty twice on one day") from None
+
+    # reports ------------------------------------------------------------------------------
+    def report_figures(self, start: datetime, end: datetime, as_of: datetime, zone: tzinfo) -> ReportFigures:
+        c = self.c
+        window = {"start": c.dt_in(start), "end": c.dt_in(end), "zone": rows.zone_param(c, zone, start)}
+
+        def all_of(name: str, **extra: Any) -> list[Any]:
+            return list(self._run(name, {**window, **extra}).fetchall())
+
+        return ReportFigures(
+            received=[(k, ch, c.date_out(d), int(n), int(p or 0), int(cr or 0))
+                      for k, ch, d, n, p, cr in all_of("report_received_all")],
+            acts=[(k, e, c.date_out(d), int(n)) for k, e, d, n in all_of("report_acts_all")],
+            resolved=[(k, c.date_out(d), bool(late), int(n)) for k, d, late, n in all_of("report_resolved_all")],
+            carried_over={k: int(n) for k, n in all_of("report_carried_all")},
+            overdue={k: int(n) for k, n in all_of("report_overdue_all", as_of=c.dt_in(as_of))},
+            extensions=[(i, k, e, c.date_out(d), rows.reason(c.json_out(p)))
+                        for i, k, e, d, p in all_of("report_extensions_all")],
+            hot_spots=[(ty, c.date_out(d), int(n)) for ty, d, n in all_of("report_hot_spots_all")],
+            escalations=[(c.date_out(d), int(n)) for d, n in all_of("report_escalations_all")])
