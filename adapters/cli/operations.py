@@ -80,8 +80,16 @@ def daemon(once: Annotated[bool, typer.Option("--once", help="Run one tick and e
 
 
 @app.command()
-def demo(cases: Annotated[int, typer.Option(help="Letters to simulate.")] = 40,
-         database: Annotated[Path, typer.Option(help="SQLite file for the demo.")] = Path("kntc-demo.db")) -> None:
-    """Run a small simulated season on SQLite: letters arrive, officers act, the daemon escalates."""
+def demo(seed: Annotated[int, typer.Option(help="Seed of the season's random draws (same seed, same summary).")] = 2026,
+         letters: Annotated[int, typer.Option("--letters", min=0, help="Background letters to simulate.")] = 300,
+         database: Annotated[Path | None, typer.Option(help="SQLite file (recreated). Default: OUT_DIR/kntc-demo.db.")]
+         = None,
+         out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for the feed, report, schedule and log.")]
+         = Path("kntc-demo")) -> None:
+    """Simulate the 2026 election season on SQLite: letters, officers, the daemon; then a summary and files."""
+    import time
+
     from adapters.demo import run_demo
-    run_demo(settings(), database=database, cases=cases)
+    started = time.perf_counter()
+    run_demo(settings(), database=database or out_dir / "kntc-demo.db", out_dir=out_dir, letters=letters, seed=seed)
+    typer.echo(f"elapsed: {time.perf_counter() - started:.1f}s")
