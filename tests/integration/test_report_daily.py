@@ -22,7 +22,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # reporting days: 10, 11, 12/03 (before) and 15/03 (during); 13-14/03 lie in no phase, 16-17/03 ("after") ask none
 PERIOD = Period.model_validate({
     "id": "bau_cu", "kind": "election", "label": "Bầu cử thử", "day": "2026-03-15",
-    "phases": {"before": {"from": "2026-03-10", "to": "2026-03-12"}, "during": {"from": "2026-03-15", "to": "2026-03-15"},
+    "phases": {"before": {"from": "2026-03-10", "to": "2026-03-12"},
+               "during": {"from": "2026-03-15", "to": "2026-03-15"},
                "after": {"from": "2026-03-16", "to": "2026-03-17"}},
     "policy": {"before": {"daily_report": True}, "during": {"daily_report": True}}})
 
