@@ -315,8 +315,8 @@ def _reports(dialect: str) -> dict[str, ClauseElement]:
     zone = bindparam("zone", type_=String)
     pg = dialect == "postgresql"
 
-    def day(col: Any) -> Any:
-        return (func.timezone(zone, col) if pg else func.date(col, zone)).label("day")
+    def day(col: Any) -> Any:  # PostgreSQL: the local timestamp as a date; SQLite's date() is one
+        return (sa_cast(func.timezone(zone, col), Date) if pg else func.date(col, zone)).label("day")
 
     def within(col: Any) -> Any:
         return and_(col >= bindparam("start"), col < bindparam("end"))
@@ -326,44 +326,45 @@ def _reports(dialect: str) -> dict[str, ClauseElement]:
 
     h, c, d = t.history, t.cases, t.deadlines
     moment = func.coalesce(h.c.occurred_at, h.c.at)
+    ending = sorted({e for k in COUNTING.values() for e in k.ends_by})
     ends = or_(*(and_(c.c.kind == kind, _any(h.c.event, k.ends_by)) for kind, k in COUNTING.items()))
+    # the flat event filter reads the index on (event, at); the per-kind one keeps each kind's own events
     first = (select(h.c.case_id, c.c.kind, func.min(moment).label("at")).join(c, c.c.id == h.c.case_id)
-             .where(ends).group_by(h.c.case_id, c.c.kind).subquery("first_end"))
+             .where(_any(h.c.event, ending), ends).group_by(h.c.case_id, c.c.kind).subquery("first_end"))
     limits = {kind: k.time_limit for kind, k in COUNTING.items() if k.time_limit}
     size = c.c.fields.op("->>")("delegation_size") if pg else func.json_extract(c.c.fields, "$.delegation_size")
     persons = func.coalesce(sa_cast(size, Integer), c.c.petitioner_count)
     acts = sorted({*HANDLING_EVENTS.values(), *DIALOGUE_EVENTS, *EXTEND_EVENTS, HEAD_DAY_EVENT})
     late = case((d.c.status == "missed", 1), else_=0)
+    start: Any = bindparam("start")
+    carried = case((and_(c.c.received_at < start, or_(first.c.at.is_(None), first.c.at >= start)), 1), else_=0)
     as_of: Any = bindparam("as_of")
     return {
-        "report_received_all": select(c.c.kind, c.c.channel, _date(day(c.c.received_at), pg), func.count(),
+        "report_received_all": select(c.c.kind, c.c.channel, day(c.c.received_at), func.count(),
                                       func.sum(persons), func.sum(case((persons >= CROWDED_AT, 1), else_=0)))
         .where(within(c.c.received_at)).group_by(*by(3)),
-        "report_acts_all": select(c.c.kind, h.c.event, _date(day(moment), pg), func.count())
-        .join(c, c.c.id == h.c.case_id).where(_any(h.c.event, acts), within(moment)).group_by(*by(3)),
-        "report_resolved_all": select(first.c.kind, _date(day(first.c.at), pg), late, func.count()).select_from(first)
-        .outerjoin(d, and_(d.c.case_id == first.c.case_id, d.c.name == case(limits, value=first.c.kind)))
-        .where(within(first.c.at)).group_by(*by(3)),
-        "report_carried_all": select(c.c.kind, func.count()).select_from(c)
+        "report_acts_all": select(c.c.kind, h.c.event, day(moment), func.count())
+        # an act recorded at ``at`` happened at or before it: ``at >= :start`` only narrows the index range
+        .join(c, c.c.id == h.c.case_id).where(_any(h.c.event, acts), h.c.at >= start, within(moment))
+        .group_by(*by(3)),
+        # one pass over each case's first resolution: resolved in the window (day, late) and carried over
+        "report_ends_all": select(c.c.kind, day(first.c.at), late, carried,
+                                  case((within(first.c.at), 1), else_=0), func.count()).select_from(c)
         .outerjoin(first, first.c.case_id == c.c.id)
-        .where(c.c.received_at < bindparam("start"), or_(first.c.at.is_(None), first.c.at >= bindparam("start")))
-        .group_by(c.c.kind),
+        .outerjoin(d, and_(d.c.case_id == c.c.id, d.c.name == case(limits, value=c.c.kind)))
+        .where(or_(carried == 1, within(first.c.at))).group_by(*by(5)),
         "report_overdue_all": select(c.c.kind, func.count()).select_from(d).join(c, c.c.id == d.c.case_id)
         .where(d.c.name == case(limits, value=c.c.kind), d.c.due_at < as_of, d.c.started_at < as_of,
                or_(d.c.closed_at.is_(None), d.c.closed_at >= as_of)).group_by(c.c.kind),
-        "report_extensions_all": select(h.c.case_id, c.c.kind, h.c.event, _date(day(moment), pg), h.c.payload)
-        .join(c, c.c.id == h.c.case_id).where(_any(h.c.event, list(EXTEND_EVENTS)), within(moment))
+        "report_extensions_all": select(h.c.case_id, c.c.kind, h.c.event, day(moment), h.c.payload)
+        .join(c, c.c.id == h.c.case_id)
+        .where(_any(h.c.event, list(EXTEND_EVENTS)), h.c.at >= start, within(moment))
         .order_by(moment, h.c.case_id, h.c.seq),
-        "report_hot_spots_all": select(t.hot_spots.c.type, _date(day(t.hot_spots.c.detected_at), pg), func.count())
+        "report_hot_spots_all": select(t.hot_spots.c.type, day(t.hot_spots.c.detected_at), func.count())
         .where(within(t.hot_spots.c.detected_at)).group_by(*by(2)),
-        "report_escalations_all": select(_date(day(t.events.c.at), pg), func.count())
+        "report_escalations_all": select(day(t.events.c.at), func.count())
         .where(t.events.c.type == "escalation.raised", within(t.events.c.at)).group_by(*by(1)),
     }
-
-
-def _date(expr: Any, pg: bool) -> Any:
-    """PostgreSQL: the local timestamp as a date (SQLite's ``date()`` is one already)."""
-    return sa_cast(expr.element, Date).label("day") if pg else expr
 
 
 def compile_one(stmt: ClauseElement, dialect: Dialect) -> Compiled:

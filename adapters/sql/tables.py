@@ -89,6 +89,8 @@ cases = Table(
     Column("forwarded_from", Json, nullable=True),
     Column("flags", Json, nullable=False, server_default="[]"),
     Index("ix_kntc_cases_kind_state", "kind", "state"),
+    # reports (migration 0009): the cases received in a window, and those received before it
+    Index("ix_kntc_cases_received_at", "received_at"),
 )
 
 parties = Table(
@@ -111,6 +113,8 @@ history = Table(
     Column("payload", Json, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("occurred_at", Moment),  # a back-dated act's moment (NULL: when it was recorded), migration 0006
+    # reports (migration 0009): the acts of some events, in a window or first per case
+    Index("ix_kntc_history_event_at", "event", "at"),
 )
 
 events = Table(

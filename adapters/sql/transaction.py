@@ -365,12 +365,17 @@ class SqlTransaction(ABC):
         def all_of(name: str, **extra: Any) -> list[Any]:
             return list(self._run(name, {**window, **extra}).fetchall())
 
+        ends = all_of("report_ends_all")
+        carried: dict[str, int] = {}
+        for kind, _, _, was_carried, _, n in ends:
+            if was_carried:
+                carried[kind] = carried.get(kind, 0) + int(n)
         return ReportFigures(
             received=[(k, ch, c.date_out(d), int(n), int(p or 0), int(cr or 0))
                       for k, ch, d, n, p, cr in all_of("report_received_all")],
             acts=[(k, e, c.date_out(d), int(n)) for k, e, d, n in all_of("report_acts_all")],
-            resolved=[(k, c.date_out(d), bool(late), int(n)) for k, d, late, n in all_of("report_resolved_all")],
-            carried_over={k: int(n) for k, n in all_of("report_carried_all")},
+            resolved=[(k, c.date_out(d), bool(late), int(n)) for k, d, late, _, ended, n in ends if ended],
+            carried_over=carried,
             overdue={k: int(n) for k, n in all_of("report_overdue_all", as_of=c.dt_in(as_of))},
             extensions=[(i, k, e, c.date_out(d), rows.reason(c.json_out(p)))
                         for i, k, e, d, p in all_of("report_extensions_all")],

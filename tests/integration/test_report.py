@@ -205,9 +205,12 @@ def test_the_second_quarter_and_the_half_year_add_up(reports: tuple[dict[str, st
     assert s6["complaint"]["overdue_now"] == 0  # C decided before 30/06
 
 
-def test_memory_sqlite_and_postgres_give_the_same_report(settings: Settings, tmp_path: Path) -> None:
+def test_memory_sqlite_and_postgres_give_the_same_report(settings: Settings, tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
     from adapters.bootstrap import build
-    urls = [f"sqlite:///{tmp_path / 'kntc.db'}"] + ([u] if (u := postgres_url()) else [])
+    # PostgreSQL (when the suite has a server): a schema of this test's own, dropped afterwards
+    pg = [str(request.getfixturevalue("pg_url"))] if postgres_url() else []
+    urls = [f"sqlite:///{tmp_path / 'kntc.db'}", *pg]
     got = []
     for url in [None, *urls]:
         clock = ManualClock(at(2025, 12, 1))
