@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,12 +29,6 @@ __all__ = ["parse_day", "period_of", "report"]
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _HALF = re.compile(r"^(\d{4})-?H([12])$", re.IGNORECASE)
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-
-
-class _Reports(Protocol):
-    """What the command needs of the Engine (``Engine.report``, computed in engine/reports.py)."""
-
-    def report(self, start: date, end: date) -> Report: ...
 
 
 def parse_day(value: str, option: str) -> date:
@@ -122,10 +116,9 @@ def report(
     moment = parse_now(now, settings().timezone) or datetime.now(zone())
     first, last = period_of(moment.astimezone(zone()).date(), start=start, end=end, quarter=quarter, half=half,
                             year=year, months=months)
-    # Engine.report (engine/service.py) is added with the report's computation; until then the Protocol types it
     built = engine()
     try:
-        made = cast(_Reports, built).report(first, last)
+        made = built.report(first, last)
     finally:
         built.close()
     if out is None:

@@ -1,8 +1,8 @@
 """``kntc report``: the period a clerk names, the file written, and every bad input refused on one line
 naming its option before the engine is built (no database opened, no file left).
 
-Until ``Engine.report`` exists (engine/service.py, another change), the one test that writes a report
-monkeypatches it with a fixed Report (``fixed_report``); the lead replaces it with a real engine's.
+The CLI's own tests give ``Engine.report`` a fixed Report (``fixed_report``: the period asked, the summary
+line); ``test_kntc_report_writes_what_the_engine_counted`` runs a real engine's report through a real process.
 """
 
 from __future__ import annotations
@@ -13,18 +13,24 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
+from adapters.bootstrap import build
 from adapters.cli import common, main
 from adapters.cli import report as report_cli
 from adapters.cli.report import parse_day, period_of
 from engine.errors import ValidationError
 from engine.reports import Report
 from engine.service import Engine
-from tests.integration.cli_runner import ROOT, kntc, refused
+from engine.testing import ManualClock
+from tests.conftest import shipped_settings
+from tests.integration.cli_runner import ROOT, kntc, ok, refused
 
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CONFIG = str(ROOT / "config.yaml")
 #: a process whose kntc has the report command, however adapters/cli/__init__.py registers it
 WITH_REPORT = [sys.executable, "-c", "import adapters.cli.report; from adapters.cli import main; main()"]
@@ -133,7 +139,7 @@ def test_a_real_process_refuses_from_after_to_without_opening_the_database(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-# -- a report written (Engine.report monkeypatched until it exists) ----------------------------
+# -- a report written (Engine.report gives a fixed Report) ------------------------------------
 @pytest.fixture
 def fixed_report(monkeypatch: pytest.MonkeyPatch) -> list[tuple[date, date]]:
     """Engine.report returns a fixed Report for the days asked; the periods asked, in order."""
@@ -145,7 +151,7 @@ def fixed_report(monkeypatch: pytest.MonkeyPatch) -> list[tuple[date, date]]:
                                                          "received": 12, "resolved": 6}], "weekly": WEEKLY},
                       generated_at=datetime(2026, 4, 1, 2, 0, tzinfo=UTC))
 
-    monkeypatch.setattr(Engine, "report", report, raising=False)
+    monkeypatch.setattr(Engine, "report", report)
     return asked
 
 
@@ -175,3 +181,41 @@ def test_report_without_out_prints_json_or_csv(
     assert stdout.splitlines()[:2] == ["table,kind,kind_label,received,resolved,week",
                                        "summary_by_kind,complaint,Khiếu nại,12,6,"]
     assert fixed_report[1] == (date(2026, 3, 2), date(2026, 3, 15))
+
+
+# -- a real engine's report through a real process ---------------------------------------------
+@pytest.mark.slow
+def test_kntc_report_writes_what_the_engine_counted(tmp_path: Path) -> None:
+    """Two letters received on Monday 12/01/2026 and one guided: the process prints and writes the engine's report.
+
+    The cases are made with the shipped config.yaml, the one the process reads (its periods name the phases).
+    """
+    db = tmp_path / "kntc.db"
+    clock = ManualClock(datetime(2026, 1, 12, 9, 0, tzinfo=TZ))
+    built = build(shipped_settings(), database_url=f"sqlite:///{db}", clock=clock)
+    try:
+        for n in range(2):
+            case = built.open_case("letter", received_at=clock.now(), petitioners=[{"name": f"Người {n}"}],
+                                   respondent="UBND phường Xuân Hương", subject="Đơn thử nghiệm", channel="post")
+        built.fire(case.id, "classify", actor="cb.inspector", role="inspector", payload={})
+        built.fire(case.id, "guide", actor="cb.inspector", role="inspector", payload={})
+        clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=TZ))
+        expected = built.report(date(2026, 1, 1), date(2026, 3, 31)).as_dict()
+    finally:
+        built.close()
+    printed = json.loads(ok(kntc(db, "report", "--quarter", "2026Q1", command=WITH_REPORT)))
+    for name in expected["tables"]:
+        assert printed["tables"][name] == expected["tables"][name], name
+    assert printed == expected
+    [letters] = [row for row in printed["tables"]["summary_by_kind"] if row["kind"] == "letter"]
+    assert letters["received"] == 2
+    # 12/01/2026 is a Monday: both letters fall in that week
+    [week] = [row for row in printed["tables"]["weekly"] if row["received"]]
+    assert (week["week"], week["received"]) == ("2026-01-12", 2)
+    out = tmp_path / "q1.xlsx"
+    line = ok(kntc(db, "report", "--from", "01/01/2026", "--to", "2026-03-31", "--out", str(out), command=WITH_REPORT))
+    assert line.startswith(f"{out}: xlsx, 2026-01-01 .. 2026-03-31, ")
+    book = openpyxl.load_workbook(out)
+    weekly = book["Tiếp nhận và giải quyết theo"]
+    assert isinstance(weekly, Worksheet)
+    assert (datetime(2026, 1, 12), 2) in [row[:2] for row in weekly.iter_rows(min_row=3, values_only=True)]
