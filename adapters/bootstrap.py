@@ -36,6 +36,7 @@ from engine.maintenance import reproject, sync_calendar
 from engine.periods import PhaseChanges, phases
 from engine.ports import Clock
 from engine.reactors import Reactor
+from engine.reception_days import month_check_job
 from engine.roster import roster_check_job
 from engine.runtime import Runtime
 from engine.service import Engine
@@ -71,6 +72,8 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     if settings.roster.check:
         own.append(roster_check_job(periods, unit=settings.roster.inspectorate_unit,
                                     look_ahead_days=settings.roster.look_ahead_days))
+    if settings.reception.month_check:
+        own.append(month_check_job(unit=settings.roster.inspectorate_unit))
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
                     tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs],
                     reactors=configured_reactors(settings, calendar, reactors, workflows=workflows))

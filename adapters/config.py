@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from adapters.cache import read_json, write_json
 from adapters.notify.templates import TemplateText
 from adapters.notify_config import ChannelEntry, NotificationSettings, channel_ids, notification_problems
-from adapters.people_settings import PersonSettings, RosterSettings, people_problems
+from adapters.people_settings import PersonSettings, ReceptionSettings, RosterSettings, people_problems
 from engine import election_letters as election_letters_module
 from engine import escalation
 from engine import periods as periods_module
@@ -151,6 +151,7 @@ class Settings(_Model):
     templates: dict[str, TemplateText] = Field(default_factory=dict)
     people: list[PersonSettings] = Field(default_factory=list)  # officers (adapters/people_settings.py)
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    reception: ReceptionSettings = Field(default_factory=ReceptionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     base_dir: str = Field(default=".", exclude=True)
     #: the file this configuration was read from ("" when built in code): errors found later name its lines

@@ -11,7 +11,7 @@ from engine.errors import DefinitionError
 from engine.loader import locate
 from engine.people import Person
 
-__all__ = ["EMAIL", "PERSON_ID", "PersonSettings", "RosterSettings", "people_problems"]
+__all__ = ["EMAIL", "PERSON_ID", "PersonSettings", "ReceptionSettings", "RosterSettings", "people_problems"]
 
 #: An officer's id: letters, digits, ``_ . -`` (what rules' ``notify.people`` name).
 PERSON_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -47,6 +47,16 @@ class RosterSettings(BaseModel):
     #: the unit whose head of unit is told of a day without cover (the inspectorate); None: the body's
     inspectorate_unit: str | None = None
     look_ahead_days: int = Field(default=7, ge=0, le=366)
+
+
+class ReceptionSettings(BaseModel):
+    """The head's reception days (engine/reception_days.py): whether the daemon warns of a month without one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: on the first working day of each month, warn (``reception.month_without_day``) when the month has
+    #: no periodic reception day of the head scheduled (LTCD Điều 18: at least one a month)
+    month_check: bool = False
 
 
 def people_problems(people: list[PersonSettings], roster: RosterSettings, units: Collection[str],

@@ -50,7 +50,7 @@ __all__ = ["DEFAULT_CHANNEL", "EVENT_TYPES", "RAISED", "Action", "Covered", "Fir
 EVENT_TYPES: tuple[str, ...] = (
     "case.opened", "case.transitioned", "deadline.warning", "deadline.overdue", "deadline.extended",
     "hotspot.detected", "hotspot.updated", "hotspot.closed", "period.phase_changed", "group.changed",
-    "roster.gap")
+    "roster.gap", "reception.month_without_day", "report.generated")
 #: The event each rule that fires raises (rule, on, actions, case_id); never a trigger.
 RAISED = "escalation.raised"
 #: The virtual channel every ``notify`` is queued on; engine/routing.py turns it into messages per officer.
@@ -58,7 +58,7 @@ DEFAULT_CHANNEL = "notify"
 #: Event types a fired workflow event itself produces: a rule on one that fires without a condition loops.
 FIRE_PRODUCES = frozenset({"case.transitioned", "deadline.extended"})
 #: Event types that concern no case: only ``notify`` applies.
-CASELESS = frozenset({"period.phase_changed", "roster.gap"})
+CASELESS = frozenset({"period.phase_changed", "roster.gap", "reception.month_without_day", "report.generated"})
 
 #: What a rule's message keeps of its event (ids and types only) for the templates to name.
 EVENT_KEYS = ("type", "hot_spot", "case_ids", "deadline", "phase", "period", "day")

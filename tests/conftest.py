@@ -40,7 +40,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings() -> Settings:
-    """The shipped config.yaml without what reacts on its own: no period, no content groups, no rules, no roster check.
+    """The shipped config.yaml without what reacts on its own: no period, groups, rules, roster or month check.
 
     Most tests count the events and rungs a command makes; the election period of 2026 (in force
     at the fixtures' 02/03/2026), hot-spot detection and the shipped escalation rules would add
@@ -51,7 +51,8 @@ def settings() -> Settings:
     return shipped.model_copy(update={
         "periods": [], "grouping": shipped.grouping.model_copy(update={"enabled": False}),
         "escalation": shipped.escalation.model_copy(update={"rules": []}),
-        "roster": shipped.roster.model_copy(update={"check": False})})
+        "roster": shipped.roster.model_copy(update={"check": False}),
+        "reception": shipped.reception.model_copy(update={"month_check": False})})
 
 
 def shipped_settings() -> Settings:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import Case, Engine, ValidationError
+from engine import Case, Engine, NotAllowedError, ValidationError
 from engine.testing import ManualClock, memory_engine
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -47,8 +47,11 @@ def test_posted_late_is_missed_and_a_postponement_counts_again() -> None:
                        payload={"reception_date": "2026-09-14", "reason": "Giám đốc đi công tác"})
     assert case.deadlines["schedule_posting"].due_date == date(2026, 9, 7)
     clock.set(datetime(2026, 9, 8, 9, 0, tzinfo=TZ))
-    case = engine.fire(case.id, "post_schedule", actor="cb01", role="clerk")
-    assert case.deadlines["schedule_posting"].status == "missed"
+    engine.tick()  # due end of Mon 07/09 passed unposted
+    assert engine.get(case.id).deadlines["schedule_posting"].status == "missed"
+    with pytest.raises(NotAllowedError, match="condition is false"):  # posting late is refused: postpone it
+        engine.fire(case.id, "post_schedule", actor="cb01", role="clerk")
+
 
 
 def test_a_reception_day_closer_than_the_lead_is_refused_naming_the_field() -> None:

@@ -50,7 +50,8 @@ shipped = load_settings("config.yaml")
 only_period = shipped.model_copy(update={
     "grouping": shipped.grouping.model_copy(update={"enabled": False}),
     "escalation": shipped.escalation.model_copy(update={"rules": []}),
-    "roster": shipped.roster.model_copy(update={"check": False})})
+    "roster": shipped.roster.model_copy(update={"check": False}),
+    "reception": shipped.reception.model_copy(update={"month_check": False})})
 engine = build(only_period, database_url=os.environ["KNTC_DATABASE_URL"])
 ready.touch()
 limit = time.monotonic() + 30
@@ -68,7 +69,8 @@ def only_period() -> Settings:
     return shipped.model_copy(update={
         "grouping": shipped.grouping.model_copy(update={"enabled": False}),
         "escalation": shipped.escalation.model_copy(update={"rules": []}),
-        "roster": shipped.roster.model_copy(update={"check": False})})
+        "roster": shipped.roster.model_copy(update={"check": False}),
+        "reception": shipped.reception.model_copy(update={"month_check": False})})
 
 
 def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
