@@ -67,7 +67,7 @@ COUNTING: dict[str, Counting] = {
     "petition": Counting(("answer", "reject", "transfer", "withdraw"), "resolution"),
     "letter": Counting(("accept", "guide", "transfer", "file", "merge", "split", "no_action", "route_election",
                         "inspect_only", "urge_lower_level"), "process"),
-    "reception": Counting(("take_letter", "guide", "refuse", "refuse_persistent", "close"), "reply"),
+    "reception": Counting(("take_letter", "guide", "refuse", "refuse_persistent", "answer", "close"), "reply"),
     "reception_schedule": Counting(("hold", "cancel"), None),
 }
 #: The ``handling`` table's columns and the events (of any kind) each counts.
