@@ -20,10 +20,10 @@ from adapters.demo import DemoResult, run_demo
 from tests.conftest import shipped_settings
 
 
-def play(out_dir: Path, seed: int = 7) -> tuple[DemoResult, str]:
-    """A season of 40 background letters (and the staged ones) into ``out_dir``; returns what it printed."""
+def play(out_dir: Path, seed: int = 7, letters: int = 40) -> tuple[DemoResult, str]:
+    """A season of ``letters`` background letters (and the staged ones) into ``out_dir``; returns what it printed."""
     out = io.StringIO()
-    result = run_demo(shipped_settings(), database=out_dir / "demo.db", out_dir=out_dir, letters=40, seed=seed,
+    result = run_demo(shipped_settings(), database=out_dir / "demo.db", out_dir=out_dir, letters=letters, seed=seed,
                       console=Console(file=out, width=160))
     return result, out.getvalue()
 
@@ -58,6 +58,18 @@ def test_a_small_season_runs_end_to_end_and_repeats_for_the_same_seed(tmp_path: 
 
 def test_another_seed_draws_another_season(tmp_path: Path) -> None:
     """The seed is what the season is drawn from: another one gives other counts."""
-    first, _ = play(tmp_path / "a", seed=1)
-    other, _ = play(tmp_path / "b", seed=2)
+    first, _ = play(tmp_path / "a", seed=1, letters=10)
+    other, _ = play(tmp_path / "b", seed=2, letters=10)
     assert first.summary.kinds != other.summary.kinds
+
+
+def test_the_command_writes_into_its_out_dir_and_says_where(tmp_path: Path) -> None:
+    """`kntc demo --letters 0 --out-dir OUT`: the staged matters alone; the database and files land in OUT."""
+    from tests.integration.cli_runner import kntc, ok
+    out_dir = tmp_path / "out"
+    printed = ok(kntc(tmp_path / "not-the-demo.db", "demo", "--letters", "0", "--seed", "3", "--out-dir", str(out_dir)))
+    for name in ("kntc-demo.db", "feed.jsonl", "report.xlsx", "schedule.ics", "kntc-demo.log"):
+        assert (out_dir / name).exists(), name
+        assert str(out_dir / name) in printed.replace("\n", ""), name
+    assert not (tmp_path / "not-the-demo.db").exists()  # the demo never writes to the configured database
+    assert "roster.gap" in printed and "elapsed:" in printed
