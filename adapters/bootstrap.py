@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from adapters.clock import SystemClock
 from adapters.config import Settings, load_settings, role_problems
 from adapters.definition_cache import load_located, workflow_paths
+from adapters.people_source import load_directory
 from engine.calendar import BusinessCalendar
 from engine.errors import ConfigError, StorageError
 from engine.groups import grouping_reactors
@@ -78,6 +79,7 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
                     tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs],
                     reactors=configured_reactors(settings, calendar, reactors, workflows=workflows))
     engine.runtime.use_periods(periods)  # before anything projects a deadline: the phases' rungs
+    engine.runtime.directory_of = lambda tx: load_directory(settings, tx)
     sync_calendar(engine.runtime)
     sync_periods(engine.runtime)
     return engine

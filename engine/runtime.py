@@ -21,6 +21,7 @@ from engine.inputs import require_aware
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow, compile_workflow
 from engine.model import CaseRecord
+from engine.people import Directory
 from engine.periods import ActivePhase, Period, check_periods, phases, warn_windows
 from engine.ports import Clock, Store, Transaction
 from engine.reactors import Reactor, Reactors
@@ -91,6 +92,8 @@ class Runtime:
         self.warn_windows: tuple[WarnWindow, ...] = ()
         self.periods: tuple[Period, ...] = ()
         self.new_id = id_factory or (lambda: uuid.uuid4().hex)
+        #: the officers (the stored ones; adapters.bootstrap adds config.yaml's people)
+        self.directory_of: Callable[[Transaction], Directory] = lambda tx: Directory.of(tx.people())
         self._by_hash = {w.content_hash: w for w in workflows.values()}
         self._keepers: dict[str, DeadlineKeeper] = {}
 
