@@ -153,7 +153,8 @@ def test_a_crowded_complaint_before_the_election_reaches_both_heads_with_the_shi
         "channels": [SmtpSettings(id="email", kind="smtp", host="127.0.0.1", port=port, sender="kntc@so.example",
                                   security="none")],
         "notifications": NotificationSettings(default_channels=["email"], default_unit="thanh_tra"),
-        "roster": shipped.roster.model_copy(update={"check": False})})
+        "roster": shipped.roster.model_copy(update={"check": False}),
+        "reception": shipped.reception.model_copy(update={"month_check": False})})
     eng, daemon = daemon_of(configured, tmp_path, clock)
     # Monday 02/03/2026 lies in the phase `before` (05/01..14/03/2026): five signatories make it crowded
     case = eng.open_case("complaint", received_at=clock.now(), respondent="UBND xã Lộc An",
