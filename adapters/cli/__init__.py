@@ -4,7 +4,7 @@ One module per command group: :mod:`~adapters.cli.definitions` (validate, graph)
 :mod:`~adapters.cli.cases` (case open|fire|show|history, events), :mod:`~adapters.cli.operations`
 (db upgrade, audit verify, daemon, demo), :mod:`~adapters.cli.outbox` (outbox, outbox retry),
 :mod:`~adapters.cli.people` (people import|list), :mod:`~adapters.cli.roster` (roster import|show|check),
-:mod:`~adapters.cli.schedule` (schedule [add|publish|postpone|hold]);
+:mod:`~adapters.cli.schedule` (schedule [add|publish|postpone|hold]), :mod:`~adapters.cli.report` (report);
 what they share is in :mod:`~adapters.cli.common`. A user's mistake prints one line to stderr and
 exits non-zero, without a traceback. ``--config`` is accepted before or after the command.
 """
@@ -26,6 +26,7 @@ from adapters.cli import (
     outbox,
     people,
     periods,
+    report,
     roster,
     schedule,
 )
@@ -35,8 +36,8 @@ from engine.errors import KntcError
 __all__ = ["app", "hoist_config", "main", "parse_now"]
 
 # importing them registers their commands
-_COMMAND_MODULES = (cases, deadlines, definitions, groups, hotspots, operations, outbox, people, periods, roster,
-                    schedule)
+_COMMAND_MODULES = (cases, deadlines, definitions, groups, hotspots, operations, outbox, people, periods, report,
+                    roster, schedule)
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(groups.group_app, name="group")
 app.add_typer(people.people_app, name="people")
