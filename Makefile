@@ -34,4 +34,4 @@ bench-full: $(STAMP)
 	$(BIN)/python -m bench --full
 
 clean:
-	rm -rf $(VENV) *.egg-info kntc-demo.db* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info kntc-demo.db* kntc-demo/ .pytest_cache .mypy_cache .ruff_cache
