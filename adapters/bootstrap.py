@@ -38,6 +38,7 @@ from engine.periods import PhaseChanges, phases
 from engine.ports import Clock
 from engine.reactors import Reactor
 from engine.reception_days import month_check_job
+from engine.report_job import daily_report_job
 from engine.roster import roster_check_job
 from engine.runtime import Runtime
 from engine.service import Engine
@@ -73,6 +74,8 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     if settings.roster.check:
         own.append(roster_check_job(periods, unit=settings.roster.inspectorate_unit,
                                     look_ahead_days=settings.roster.look_ahead_days))
+    if any(p.policy_of(name).daily_report for p in periods for name in p.phases):
+        own.append(daily_report_job(periods))
     if settings.reception.month_check:
         own.append(month_check_job(unit=settings.roster.inspectorate_unit))
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),

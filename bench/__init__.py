@@ -31,5 +31,5 @@ def _lazy(module: str) -> Callable[[Context], None]:
 #: name -> runner, in the order a full run takes them
 BENCHMARKS: dict[str, Callable[[Context], None]] = {
     name: _lazy(name) for name in ("transitions", "memory", "tick", "projection", "feed", "grouping",
-                                        "webhook_dispatch")
+                                        "webhook_dispatch", "report")
 }

@@ -14,6 +14,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from engine import reception as _reception
+from engine import reception_days as _days
 from engine.calendar import BusinessCalendar
 from engine.commands import Outcome, allowed_events, context_names, decide, decide_open, last_person_act
 from engine.deadlines import DeadlineViews, Projection
@@ -172,6 +174,36 @@ class Engine:
         after ``end``. Computed in one reader transaction (:mod:`engine.report_compute`).
         """
         return compute_report(self.runtime, start, end)
+
+    # -- citizen reception (engine/reception.py, engine/reception_days.py) ---------------------
+    def take_letter(self, reception_id: str, **letter: Any) -> tuple[Case, Case]:
+        """Fire ``take_letter`` on a visit and open its linked letter, in one transaction: (visit, letter).
+
+        Keywords of :func:`engine.reception.take_letter` (actor, role, subject, content, respondent,
+        petitioners, kind, fields, expected_version).
+        """
+        done = _reception.take_letter(self.runtime, reception_id, **letter)
+        return self.get(done.reception_id), self.get(done.letter_id)
+
+    def schedule_reception(self, day: date, host: str, kind: str = "periodic", place: str | None = None, *,
+                           actor: str, role: str) -> Case:
+        """Schedule the head's reception day (a working day, ≥ 5 WD ahead, hosted by a head of unit or the director)."""
+        with self.runtime.store.reader() as tx:
+            directory = self.runtime.directory_of(tx)
+        return _days.schedule_reception(self, day, host, kind, place, directory=directory, actor=actor, role=role)
+
+    def publish_reception(self, case_id: str, *, actor: str, role: str) -> Case:
+        """Post a reception day; refused when fewer than 5 working days remain (postpone it then)."""
+        return _days.publish(self, case_id, actor=actor, role=role)
+
+    def postpone_reception(self, case_id: str, to: date, reason: str, *, actor: str, role: str) -> Case:
+        """Move a reception day (the new day checked like a new one); it must be posted again."""
+        return _days.postpone(self, case_id, to, reason, actor=actor, role=role)
+
+    def reception_days(self, start: date | None = None, end: date | None = None, *,
+                       published_only: bool = False) -> list[_days.ReceptionDay]:
+        """The head's reception days of ``[start, end]`` (published ones only on request)."""
+        return _days.reception_days(self, start, end, published_only=published_only)
 
     # -- time and audit -----------------------------------------------------------------------
     def tick(self, now: datetime | None = None, *, max_rungs: int = 100_000) -> TickReport:

@@ -121,7 +121,7 @@ def test_a_complaint_outside_every_phase_keeps_the_normal_ladder(engine: Engine,
     ("    day: 2026-07-01\n", 2, "day 2026-07-01 lies outside the period's phases"),
     ("      before: {notify_at_once: [riot]}\n", 11, "unknown hot-spot type 'riot'"),
     ("      before: {extra_warn_at: [1.5]}\n", 11, "strictly between 0 and 1, got 1.5"),
-    ("      before: {daily_report: true}\n", 11, "daily_report: Value error, not implemented yet in this version"),
+    ("      before: {daily_report: often}\n", 11, "daily_report: Input should be a valid boolean"),
     ("      before: {roster: every_week}\n", 11, "roster: Input should be 'every_day' or 'working_days'"),
 ])
 def test_bad_periods_in_config_are_refused_at_their_line(tmp_path: Path, block: str, line: int, message: str) -> None:

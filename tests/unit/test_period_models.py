@@ -52,8 +52,7 @@ def test_phase_boundaries_are_days_both_included() -> None:
     ({"policy": {"before": {"notify_at_once": ["riot"]}}}, "unknown hot-spot type 'riot'"),
     ({"policy": {"before": {"extra_warn_at": [1.5]}}}, "strictly between 0 and 1, got 1.5"),
     ({"policy": {"befor": {}}}, "policy names phase 'befor'"),
-    # nothing acts on it before issue 12: refused, never recorded and ignored
-    ({"policy": {"before": {"daily_report": True}}}, "not implemented yet in this version, and refused"),
+    ({"policy": {"before": {"daily_report": "often"}}}, "Input should be a valid boolean"),
     ({"policy": {"before": {"roster": "every_week"}}}, "Input should be 'every_day' or 'working_days'"),
     ({"kind": "festival"}, "Input should be 'election'"),
 ])
