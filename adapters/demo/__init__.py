@@ -16,6 +16,7 @@ to the console.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from adapters.channels import build_channels, router
 from adapters.config import Settings
 from adapters.daemon import Daemon
 from adapters.demo.outputs import hold_due, schedule_days, write_outputs
-from adapters.demo.season import FIRST_DAY, LAST_DAY, Arrival, Step, roster_days, season
+from adapters.demo.season import FIRST_DAY, LAST_DAY, Arrival, Step, plan, roster_days, season
 from adapters.demo.summary import Summary, summarise, write_feed
 from engine.errors import NotAllowedError, ValidationError
 from engine.logs import ROOT_LOGGER
@@ -67,6 +68,8 @@ class _Plan:
     case_id: str
     steps: list[Step]
     due: date
+    #: the visit's matter (a reception visit's `take_letter` opens its letter from it)
+    arrival: Arrival | None = None
 
 
 def run_demo(settings: Settings, *, database: Path, out_dir: Path, letters: int = 300, seed: int = 2026,
@@ -104,6 +107,7 @@ def _play(eng: Engine, settings: Settings, clock: ManualClock, tz: ZoneInfo, *, 
     _store_roster(eng, settings, calendar.is_working_day)
     reception = schedule_days(eng, settings, working)
     arrivals = season(seed, letters, working, tz)
+    letters_rng = random.Random(seed + 1)  # noqa: S311 -- the plans of the letters taken at reception
     by_day: dict[date, list[Arrival]] = {}
     for arrival in arrivals:
         by_day.setdefault(arrival.at.date(), []).append(arrival)
@@ -128,11 +132,11 @@ def _play(eng: Engine, settings: Settings, clock: ManualClock, tz: ZoneInfo, *, 
                                          fields=arrival.fields, forwarded_from=arrival.forwarded_from)
                     if arrival.steps:
                         plans.append(_Plan(case.id, list(arrival.steps), _after(working, index, day,
-                                                                               arrival.steps[0].delay)))
+                                                                               arrival.steps[0].delay), arrival))
                 if day in index:
                     clock.set(datetime.combine(day, ACTS_AT, tzinfo=tz))
                     hold_due(eng, reception, day)
-                    refused += _officers(eng, plans, working, index, day)
+                    refused += _officers(eng, plans, working, index, day, letters_rng)
                     plans = [p for p in plans if p.steps]
                 _tick(daemon, clock, day, TICKS[1], tz)
                 progress.advance(task)
@@ -152,38 +156,55 @@ def _after(working: list[date], index: dict[date, int], day: date, delay: int) -
     return working[min(index[day] + delay, len(working) - 1)] if delay else day
 
 
-def _officers(eng: Engine, plans: list[_Plan], working: list[date], index: dict[date, int], day: date) -> int:
-    """Every plan due today does its next acts (those of no delay the same day); returns the refused ones."""
+def _officers(eng: Engine, plans: list[_Plan], working: list[date], index: dict[date, int], day: date,
+              rng: random.Random) -> int:
+    """Every plan due today does its next acts (those of no delay the same day); returns the refused ones.
+
+    A letter taken at a reception visit gets a plan of its own, from ``rng``.
+    """
     refused = 0
-    for plan in plans:
-        while plan.steps and plan.due <= day:
-            step = plan.steps.pop(0)
-            if not _fire(eng, plan.case_id, step):
-                refused += 1
-            if plan.steps:
-                plan.due = _after(working, index, day, plan.steps[0].delay)
+    for current in list(plans):
+        while current.steps and current.due <= day:
+            step = current.steps.pop(0)
+            done, letter_id = _fire(eng, current.case_id, step, current.arrival)
+            refused += not done
+            if letter_id is not None:
+                steps = list(plan(rng, "letter"))
+                plans.append(_Plan(letter_id, steps, _after(working, index, day, steps[0].delay)))
+            if current.steps:
+                current.due = _after(working, index, day, current.steps[0].delay)
     return refused
 
 
-def _fire(eng: Engine, case_id: str, step: Step) -> bool:
-    """Fire ``step`` as the officer of the first role the workflow gives it; False when refused."""
+def _fire(eng: Engine, case_id: str, step: Step, arrival: Arrival | None = None) -> tuple[bool, str | None]:
+    """Fire ``step`` as the officer of the first role the workflow gives it: (done, the letter taken, if any).
+
+    A visit's ``take_letter`` opens the letter of its matter (linked, in its content group) in the
+    same transaction (:meth:`Engine.take_letter`).
+    """
     case = eng.get(case_id)
     workflow = eng.runtime.workflow(case.kind)
     candidates = workflow.candidates(step.event, case.state, case.previous_state)
     if not candidates:
-        return False
+        return False, None
     spec = candidates[0].spec
     role = next((r for r in spec.roles if r in OFFICERS), None)
     if role is None:
-        return False
+        return False, None
     payload = {name: _sample(field_spec.type, field_spec.choices) for name, field_spec in spec.payload.items()
                if field_spec.required}
     payload.update(step.payload)
     try:
+        if step.event == "take_letter" and arrival is not None:
+            matter = arrival.matter
+            _, letter = eng.take_letter(case_id, actor=OFFICERS[role], role=role, subject=matter.subject,
+                                        content=matter.content, respondent=matter.respondent,
+                                        petitioners=[{"name": n} for n in arrival.petitioners])
+            return True, letter.id
         eng.fire(case_id, step.event, actor=OFFICERS[role], role=role, payload=payload)
     except (NotAllowedError, ValidationError):
-        return False
-    return True
+        return False, None
+    return True, None
 
 
 def _sample(kind: str, choices: list[str] | None) -> object:
