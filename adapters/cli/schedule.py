@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
@@ -109,10 +109,12 @@ def _export(fmt: str, days: list[ReceptionDay], roster: list[Duty], directory: D
     if out is None:
         typer.echo(data, nl=False)
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise ValidationError("--out", f"cannot write {out}: {exc.strerror}") from None
+    from adapters.reports.writers import atomic_write
+
+    def write(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    atomic_write(out, write, field="--out")  # the file whole or not at all
     published = sum(1 for d in days if d.published)
     typer.echo(f"{published} published reception day(s) and {len(roster)} dut{'y' if len(roster) == 1 else 'ies'} "
                f"written to {out}", err=True)

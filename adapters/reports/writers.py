@@ -32,7 +32,8 @@ from typing import Any, BinaryIO, Literal, get_args
 from engine.errors import ValidationError
 from engine.reports import TABLE_TITLES, Report
 
-__all__ = ["FORMATS", "Format", "check_target", "csv_text", "json_text", "resolve_format", "write_report"]
+__all__ = ["FORMATS", "Format", "atomic_write", "check_target", "csv_text", "json_text", "resolve_format",
+           "write_report"]
 
 Format = Literal["xlsx", "csv", "json"]
 #: The formats a report is written in.
@@ -77,7 +78,7 @@ def write_report(report: Report, path: Path, fmt: Format | None = None) -> Path:
         writer = _write_csv
     else:
         writer = _write_json
-    _atomic_write(path, lambda out: writer(report, out))
+    atomic_write(path, lambda out: writer(report, out))
     return path
 
 
@@ -127,13 +128,13 @@ def _write_json(report: Report, out: BinaryIO) -> None:
     out.write(json_text(report).encode("utf-8"))
 
 
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(path: Path, write: Callable[[BinaryIO], None], *, field: str = "path") -> None:
     """Run ``write`` on a temporary file next to ``path``, then move it to ``path``; on failure remove it."""
     try:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise ValidationError("path", f"cannot write in {path.parent}: {exc.strerror}") from None
+        raise ValidationError(field, f"cannot write in {path.parent}: {exc.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as out:
             write(out)
@@ -143,7 +144,7 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         _remove(temporary)
-        raise ValidationError("path", f"cannot write {path}: {exc.strerror or exc}") from None
+        raise ValidationError(field, f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         _remove(temporary)
         raise
