@@ -69,16 +69,18 @@ class Daily:
     first_day: date | None = None
     subject: str = "daily"
     catch_up_days: int = 7
+    #: the days the job has work on (None: every day); other days are never due, so never claimed
+    only: Callable[[date], bool] | None = None
 
     def due(self, now: datetime, calendar: BusinessCalendar) -> Iterator[JobSlot]:
-        """Each day of the catch-up window whose run moment has come."""
+        """Each day of the catch-up window (that ``only`` keeps) whose run moment has come."""
         today = calendar.local_date(now)
         day = today - timedelta(days=self.catch_up_days)
         if self.first_day is not None:
             day = max(day, self.first_day)
         while day <= today:
             moment = datetime.combine(day, self.at, tzinfo=calendar.timezone)
-            if moment <= now:
+            if moment <= now and (self.only is None or self.only(day)):
                 yield JobSlot(self.subject, day.isoformat(), moment)
             day += timedelta(days=1)
 

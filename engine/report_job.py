@@ -74,4 +74,5 @@ def daily_report_job(periods: Sequence[Period], *, at: time = time(18, 0)) -> Da
             "phase": active.phase, **counts}) for role in ROLES)
         return effects
 
-    return Daily(kind=KIND, action=report_day, at=at, first_day=first_day, subject="report")
+    return Daily(kind=KIND, action=report_day, at=at, first_day=first_day, subject="report",
+                 only=lambda day: reporting_phase(found, day) is not None)

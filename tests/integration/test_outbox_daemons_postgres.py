@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from adapters.config import Settings
 from engine.reactors import Effect, Enqueue, Reaction
 from engine.service import Engine
 from engine.testing import ManualClock
+from tests.integration.together import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -142,25 +142,10 @@ def test_two_daemons_never_deliver_a_message_twice_on_one_channel(
     assert opened == [(CASES,)] and len(queued) == QUEUED
     expected = {f"kntc-log-feed-{seq}" for seq in feed} | {f"kntc-log-{i}" for i in queued}
 
-    go = tmp_path / "go"
     outs = [tmp_path / f"delivered-{n}.txt" for n in range(2)]
-    ready = [tmp_path / f"ready-{n}" for n in range(2)]
-    procs: list[subprocess.Popen[str]] = []
-    try:
-        procs = [spawn(pg_url, f"test-daemon-{n}", outs[n], ready[n], go) for n in range(2)]
-        limit = time.monotonic() + CHILD_TIMEOUT
-        while not all(r.exists() for r in ready):
-            if any(p.poll() is not None for p in procs) or time.monotonic() > limit:
-                break
-            time.sleep(0.01)
-        go.touch()
-        outputs = [p.communicate(timeout=CHILD_TIMEOUT) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-    for proc, (out, err) in zip(procs, outputs, strict=True):
+    outputs = run_together(lambda n, ready, go: spawn(pg_url, f"test-daemon-{n}", outs[n], ready, go), 2, tmp_path,
+                           CHILD_TIMEOUT)
+    for proc, out, err in outputs:
         assert proc.returncode == 0, err[-3000:]
         assert len(out.split()) == 2, out
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import pytest
 from adapters.bootstrap import build
 from adapters.config import Settings
 from tests.conftest import shipped_settings
+from tests.integration.together import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -79,40 +78,21 @@ def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll ``condition()`` until it holds (process start only, never a stand-in for simulated time)."""
-    limit = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > limit:
-            pytest.fail(f"timed out after {TIMEOUT}s waiting for {what}")
-        time.sleep(0.01)
-
-
 def test_four_daemons_raise_each_phase_change_once_in_order(pg_url: str, tmp_path: Path) -> None:
     """Four daemons ticking 20/05/2026 together: before, during, after once each, in date order; three done slots."""
     settings = only_period()
     assert [p.id for p in settings.periods] == ["bau_cu_2026"]
     build(settings, database_url=pg_url).close()  # the schema and its fingerprints, before the race
-    go = tmp_path / "go"
-    ready = [tmp_path / f"ready-{i}" for i in range(DAEMONS)]
     env = {**os.environ, "KNTC_DATABASE_URL": pg_url}
-    procs = [subprocess.Popen([sys.executable, "-c", DAEMON, NOW.isoformat(), str(r), str(go)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in ready]
-    try:
-        try:
-            wait_for(lambda: all(r.exists() for r in ready) or any(p.poll() is not None for p in procs),
-                     "the daemons to start")
-        finally:
-            go.touch()
-        outputs = [p.communicate(timeout=TIMEOUT) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-    for proc, (_, err) in zip(procs, outputs, strict=True):
+
+    def start(_: int, ready: Path, go: Path) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-c", DAEMON, NOW.isoformat(), str(ready), str(go)], cwd=ROOT,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    outputs = run_together(start, DAEMONS, tmp_path, TIMEOUT)
+    for proc, _, err in outputs:
         assert proc.returncode == 0, err[-3000:]
-    assert sum(int(out) for out, _ in outputs) == 3
+    assert sum(int(out) for _, out, _ in outputs) == 3
     changes = rows(pg_url, "SELECT data->>'period', data->>'phase', data->>'from', data->>'to' FROM kntc_events"
                            " WHERE type = 'period.phase_changed' ORDER BY seq")
     assert changes == [("bau_cu_2026", "before", "2026-01-05", "2026-03-14"),

@@ -25,9 +25,8 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +41,7 @@ from adapters.bootstrap import build
 from adapters.config import load_settings
 from adapters.notify.webhook import sign
 from tests.conftest import shipped_settings
+from tests.integration.together import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -200,15 +200,6 @@ def rows(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ..
         return conn.execute(sql, params).fetchall()
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll ``condition()`` until it holds (process start only, never a stand-in for simulated time)."""
-    limit = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > limit:
-            pytest.fail(f"timed out after {TIMEOUT:g}s waiting for {what}")
-        time.sleep(0.01)
-
-
 def queue_backlog(config: Path, url: str) -> list[str]:
     """Queue DIRECT portal messages and NOTIFICATIONS for head_of_unit; the expected keys, in queue order."""
     engine = build(load_settings(config), database_url=url)  # also creates the schema before the race
@@ -246,24 +237,10 @@ def test_two_daemons_deliver_each_webhook_message_once(pg_url: str, receiver: Re
     assert len(failing) == TOTAL // FAIL_EVERY and any(k.endswith("-tp01") for k in failing)
     receiver.fail_once.update(failing)
 
-    go = tmp_path / "go"
-    ready = [tmp_path / f"ready-{n}" for n in range(2)]
-    procs: list[subprocess.Popen[str]] = []
-    try:
-        procs = [spawn(config, pg_url, f"test-webhook-daemon-{n}", ready[n], go) for n in range(2)]
-        try:
-            wait_for(lambda: all(r.exists() for r in ready) or any(p.poll() is not None for p in procs),
-                     "the daemons to start")
-        finally:
-            go.touch()
-        outputs = [p.communicate(timeout=TIMEOUT) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
+    outputs = run_together(lambda n, ready, go: spawn(config, pg_url, f"test-webhook-daemon-{n}", ready, go), 2,
+                           tmp_path, TIMEOUT)
     counts: list[tuple[int, int]] = []
-    for proc, (out, err) in zip(procs, outputs, strict=True):
+    for proc, out, err in outputs:
         assert proc.returncode == 0, err[-3000:]
         routed, delivered = out.strip().splitlines()[-1].split()
         counts.append((int(routed), int(delivered)))
