@@ -29,14 +29,23 @@ connection to psycopg's pipeline mode. From there:
 
 The feed counter row is a deliberate global lock: every writer's
 commit serialises on it, which keeps ``seq`` in commit order (``docs/design-notes.md``).
+
+**A dead connection, retried once at the start.** The pool does not ping a connection before
+handing it out (a round trip per command). Instead, a transaction's *first* statement is run by
+:meth:`PostgresTransaction._at_start`: if it fails with an ``OperationalError`` and the connection
+is broken (the server restarted, ``pg_terminate_backend``, a network cut while it idled in the
+pool), nothing of the transaction has reached the database, so the store swaps in a fresh
+connection (:attr:`PostgresTransaction.reconnect`) and that statement runs again, once; the
+caller never notices. A failure after the first statement, and above all at ``COMMIT`` (the
+commit may have happened), is never retried: it surfaces as :class:`engine.errors.StorageError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine
 
@@ -48,6 +57,8 @@ from engine.grouping import GroupMember, HotSpotRecord
 from engine.model import CaseRecord, DeadlineLedger, NewEvent
 
 __all__ = ["PooledConnections", "PostgresTransaction", "make_engine"]
+
+_T = TypeVar("_T")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -84,8 +95,14 @@ class PostgresTransaction(SqlTransaction):
     # several daemons: timers another transaction holds are skipped, not waited for
     CLAIM_DUE = "claim_due_locked_all"
 
+    #: set by the store: drops the broken connection and returns a fresh (connection, cursor);
+    #: used at most once per transaction, by :meth:`_at_start`
+    reconnect: Callable[[BaseException], tuple[Any, Any]] | None
+
     def __init__(self, prepared: Prepared, raw: Any, cursor: Any) -> None:
         super().__init__(prepared, raw, cursor)
+        self.reconnect = None
+        self._started = False  # a statement of this transaction was sent (no retry from there)
         self._pipeline_cm: Any = None
         self._pipeline: Any = None
         # (case id, its deadline rows) read with the locked case, for the next get_deadlines
@@ -122,6 +139,26 @@ class PostgresTransaction(SqlTransaction):
         if self._batch is not None:
             self._batch.check()
 
+    def _at_start(self, attempt: Callable[[], _T]) -> _T:
+        """Run the transaction's first statement(s); on a broken connection, once more on a fresh one.
+
+        Only the first call retries (nested and later calls just run ``attempt``): before it,
+        nothing of this transaction reached the server, so nothing can have been written.
+        """
+        if self._started:
+            return attempt()
+        self._started = True
+        try:
+            return attempt()
+        except self.dbapi.OperationalError as exc:
+            if self.reconnect is None or not _broken(self.cur):
+                raise
+            reconnect, self.reconnect = self.reconnect, None
+            self._end_pipeline()
+            self._prefetched = None
+            self.raw, self.cur = reconnect(exc)
+            return attempt()
+
     def _enter_pipeline(self) -> None:
         if self._pipeline is None:
             self._pipeline_cm = self.cur.connection.pipeline()
@@ -144,6 +181,9 @@ class PostgresTransaction(SqlTransaction):
         """
         if not for_update:
             return super().get_case(case_id)
+        return self._at_start(lambda: self._get_locked(case_id))
+
+    def _get_locked(self, case_id: str) -> CaseRecord | None:
         self._enter_pipeline()
         deadlines = self.cur.connection.cursor()
         stmt = self.compiled["get_deadlines_all"]
@@ -180,7 +220,16 @@ class PostgresTransaction(SqlTransaction):
         """Any other statement first sends what a tick batch holds back (so a read sees it)."""
         if self._batch is not None and not self._flushing and self._batch.pending:
             self._flush()
+        if not self._started:
+            return self._at_start(lambda: SqlTransaction._run(self, name, values))
         return super()._run(name, values)
+
+    def _run_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Like any statement: the transaction's first is retried once on a broken connection."""
+        if not self._started:
+            self._at_start(lambda: SqlTransaction._run_many(self, name, rows))
+            return
+        super()._run_many(name, rows)
 
     def _flush(self) -> None:
         assert self._batch is not None
@@ -230,6 +279,9 @@ class PostgresTransaction(SqlTransaction):
         writes, the feed events and the reactors' writes are sent without waiting, checked by
         :meth:`_finish` before the commit.
         """
+        return self._at_start(lambda: self._group_state(group_id))
+
+    def _group_state(self, group_id: str) -> tuple[list[GroupMember], list[HotSpotRecord]]:
         self._enter_pipeline()
         members, spots = self.cur.connection.cursor(), self.cur.connection.cursor()
         try:
@@ -259,3 +311,9 @@ class PostgresTransaction(SqlTransaction):
         else:
             last = int(self._run("next_seq_one", {"n": len(new)}).fetchone()[0])
             self._run_many("insert_event", [{**row, "seq": last - len(new) + 1 + i} for i, row in enumerate(new)])
+
+
+def _broken(cursor: Any) -> bool:
+    """Whether the cursor's connection is lost (not merely in a failed transaction)."""
+    conn = cursor.connection
+    return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))

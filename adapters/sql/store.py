@@ -15,7 +15,15 @@ exists, new SQLite connections come from it, so its events see every connection 
 This module opens a transaction's connection and drives its life cycle; what differs per dialect
 lives beside it: ``sqlite.py`` (``BEGIN IMMEDIATE``, rowid seqs, a connection per thread) and
 ``postgres.py`` (row locks, the feed counter, pipeline mode). Driver errors surface as
-:class:`engine.errors.StorageError`, with the driver's exception as the cause.
+:class:`engine.errors.StorageError`, with the driver's exception as the cause, and the
+transaction rolled back: a read-only SQLite file, a full disk (``SQLITE_FULL``), a lost
+PostgreSQL connection all change nothing.
+
+Faults (``tests/integration/test_faults_*.py``): on PostgreSQL a transaction whose connection
+proves dead at its *first* statement is retried once, on a fresh connection, transparently
+(see ``postgres.py``); any later failure, a failed ``COMMIT`` above all (it may have committed),
+is not retried but raised, and the broken connection is dropped from the pool, so the next
+command connects afresh. SQLite has no connection to lose.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,11 +40,14 @@ from adapters.sql.compiled import Compiled, cached_statements
 from adapters.sql.rows import Codec
 from adapters.sql.transaction import Prepared, SqlTransaction
 from engine.errors import StorageError
+from engine.logs import get_logger
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 __all__ = ["SqlStore", "SqlTransaction", "make_sql_engine"]
+
+log = get_logger("store")
 
 # Alembic's own table (one row, no parameters): the schema check reads it before anything else
 _REVISION_SQL = "SELECT version_num FROM alembic_version"
@@ -162,8 +173,11 @@ class SqlStore:
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[SqlTransaction]:
         raw = self._connection()
-        cursor = raw.cursor()
-        tx = self._transaction(self._prepared, raw, cursor)
+        tx = self._transaction(self._prepared, raw, raw.cursor())
+        if self.postgres:
+            import adapters.sql.postgres as postgres
+            assert isinstance(tx, postgres.PostgresTransaction)
+            tx.reconnect = lambda exc: self._replace(tx, exc)
         try:
             tx._begin(write)
             yield tx
@@ -173,15 +187,26 @@ class SqlStore:
         except self.dbapi.Error as exc:
             tx._end_pipeline()
             tx._rollback()
-            self._connections.lost(raw, exc)
+            self._connections.lost(tx.raw, exc)
             raise StorageError(f"database error: {_first_line(exc)}") from exc
         except BaseException:
             tx._end_pipeline()
             tx._rollback()
             raise
         finally:
-            cursor.close()
-            self._connections.put(raw)
+            with suppress(Exception):  # a lost connection's cursor may refuse
+                tx.cur.close()
+            self._connections.put(tx.raw)
+
+    def _replace(self, tx: SqlTransaction, exc: BaseException) -> tuple[Any, Any]:
+        """Drop ``tx``'s broken connection; a fresh one and its cursor (PostgreSQL's retry at the start)."""
+        with suppress(Exception):
+            tx.cur.close()
+        self._connections.lost(tx.raw, exc)
+        self._connections.put(tx.raw)
+        log.warning("store_reconnected", error=type(exc).__name__)
+        raw = self._connection()
+        return raw, raw.cursor()
 
     def _connection(self) -> Any:
         try:
