@@ -232,7 +232,8 @@ def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseReco
         if why == "guard":  # the guard was checked with this payload: not allowed, whatever a blank one says
             allowed = [e for e in allowed if e != event]
         return NotAllowedError(case_id=record.id, state=record.state, event=event, reason=reason, allowed=allowed,
-                               why=why)
+                               why=why, roles=roles)
+    roles: list[str] = []
     if event not in compiled.event_names:
         raise refuse(f"workflow {compiled.name!r} has no such event", "event")
     candidates = compiled.candidates(event, record.state, record.previous_state)
@@ -242,10 +243,10 @@ def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseReco
         clocks = ", ".join(final_duties(compiled.definition)[event])
         raise refuse(f"the case is in final state {record.state!r}: {event!r} only ends a clock that outlives it "
                      f"({clocks}), and none is open", "state")
+    roles = _roles_of(candidates)
     permitted = [c for c in candidates if role in c.spec.roles]
     if not permitted:
-        roles = sorted({r for c in candidates for r in c.spec.roles})
-        raise refuse(f"role {role!r} may not fire it (roles: {', '.join(roles)})", "role")
+        raise refuse(f"role {role!r} may not fire it here (allowed for: {', '.join(roles) or 'no role'})", "role")
     # a bound reached explains more than the guard that encodes it
     keeper.check_extensions(event, record.state, ledgers, lambda: allowed_events(compiled, record, role, names))
     clean = permitted[0].validate_payload(payload)
@@ -261,6 +262,11 @@ def _choose(compiled: CompiledWorkflow, keeper: DeadlineKeeper, record: CaseReco
     rules = "; ".join(dict.fromkeys(c.spec.guard_message for c in permitted if c.spec.guard_message))
     reason = f"its condition is false: {conditions}"
     raise refuse(f"{rules} ({reason})" if rules else reason, "guard")
+
+
+def _roles_of(candidates: Iterable[CompiledTransition]) -> list[str]:
+    """The roles that may fire one of ``candidates``, in the order the definition names them."""
+    return list(dict.fromkeys(r for c in candidates for r in c.spec.roles))
 
 
 def context_names(keeper: DeadlineKeeper, ledgers: list[DeadlineLedger], now: datetime,

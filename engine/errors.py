@@ -62,12 +62,15 @@ class NotAllowedError(KntcError):
     """An event that cannot fire now: the message names the state, the event and what is allowed.
 
     ``why`` says which check refused it: ``event`` (no such event), ``state``, ``role``, ``guard``
-    or ``bound`` (an extension past the definition's limit).
+    or ``bound`` (an extension past the definition's limit). ``roles``: the roles that may fire
+    the event in this state (a refusal for the role names them: "allowed for: ..."), empty when
+    no role may.
     """
 
     def __init__(self, *, case_id: str, state: str, event: str, reason: str, allowed: list[str],
-                 why: str = "state") -> None:
+                 why: str = "state", roles: list[str] | None = None) -> None:
         self.case_id, self.state, self.event, self.allowed, self.why = case_id, state, event, allowed, why
+        self.roles = list(roles or [])
         allowed_text = ", ".join(allowed) if allowed else "none"
         super().__init__(
             f"event {event!r} is not allowed on case {case_id} in state {state!r}: {reason} "

@@ -12,18 +12,105 @@ logger whose lines go to the stdlib logger ``kntc.tick`` through structlog, so:
 
 The ``kntc`` command line installs such a handler on stderr (``adapters.cli``). structlog itself
 is imported at the first line that a handler would actually receive, not at import.
+
+Personal data never reaches a handler: every line's fields pass through
+:func:`engine.log_redaction.redact_fields` (names, id numbers, phones, e-mail addresses, in any
+field, nested too) before the record is made, and :class:`RedactingFilter` does the same to any
+record a handler of the host's receives (the CLI's handler has one). Inside :func:`bound` (the
+pipeline binds ``case_id`` around every command it records) every line carries the bound values.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ROOT_LOGGER", "KntcLogger", "get_logger", "to_stdlib"]
+from engine.log_redaction import redact_fields, redact_text
+
+__all__ = ["ROOT_LOGGER", "KntcLogger", "RedactingFilter", "bound", "bound_values", "get_logger", "line_of",
+           "merge_bound", "redact", "to_stdlib"]
 
 #: The stdlib logger every kntc logger is a child of.
 ROOT_LOGGER = "kntc"
+
+#: Values bound to every line logged in the current context (thread, task): see :func:`bound`.
+_BOUND: ContextVar[Mapping[str, Any]] = ContextVar("kntc_log_bound", default=MappingProxyType({}))
+#: structlog's own keys: not data, never redacted by key.
+_RESERVED = ("event", "exc_info", "stack_info", "level")
+
+
+@contextmanager
+def bound(**values: Any) -> Iterator[None]:
+    """Bind ``values`` (e.g. ``case_id=...``) to every kntc line logged inside the ``with``, nested ones too.
+
+    An inner ``bound`` overrides the outer one's keys until it ends; values a line passes
+    itself win over bound ones.
+    """
+    token = _BOUND.set({**_BOUND.get(), **values})
+    try:
+        yield
+    finally:
+        _BOUND.reset(token)
+
+
+def bound_values() -> dict[str, Any]:
+    """What :func:`bound` binds here and now (empty outside any ``with bound(...)``)."""
+    return dict(_BOUND.get())
+
+
+def merge_bound(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: the values bound by :func:`bound`, under those the line gives itself."""
+    for key, value in _BOUND.get().items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
+def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: personal data out of every field (:mod:`engine.log_redaction`)."""
+    kept = {key: event_dict[key] for key in _RESERVED if key in event_dict}
+    clean: dict[str, Any] = redact_fields({k: v for k, v in event_dict.items() if k not in kept})
+    if isinstance(kept.get("event"), str):
+        kept["event"] = redact_text(kept["event"])
+    return {**kept, **clean}
+
+
+class RedactingFilter(logging.Filter):
+    """A handler's filter: every record it passes carries the bound values and no personal data.
+
+    It redacts the structured fields (``record.kntc_fields``), the message, the exception text
+    and the stack; a record from outside kntc's loggers gets the bound values too. It never drops
+    a record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact ``record`` in place; always True."""
+        fields: Mapping[str, Any] | None = getattr(record, "kntc_fields", None)
+        context = _BOUND.get()
+        if fields is not None or context:
+            record.kntc_fields = fields = redact_fields({**context, **(fields or {})})
+        event = getattr(record, "kntc_event", None)
+        if isinstance(event, str):  # a kntc line: its message again from its (redacted) fields, numbers intact
+            record.kntc_event = event = redact_text(event)
+            record.msg = line_of(event, fields or {})
+        else:
+            record.msg = redact_text(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return True
+
+
+def line_of(event: str, fields: Mapping[str, Any]) -> str:
+    """A line's readable message: ``event key=value ...``."""
+    return " ".join([event, *(f"{key}={value}" for key, value in fields.items())])
 
 
 def to_stdlib(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
@@ -33,7 +120,7 @@ def to_stdlib(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
     event = str(fields.pop("event", ""))
     exc_info = fields.pop("exc_info", None)
     fields.pop("level", None)
-    message = " ".join([event, *(f"{key}={value}" for key, value in fields.items())])
+    message = line_of(event, fields)
     kwargs: dict[str, Any] = {"extra": {"kntc_event": event, "kntc_fields": fields}}
     if exc_info:
         kwargs["exc_info"] = exc_info
@@ -58,7 +145,7 @@ class KntcLogger:
         if self._bound is None:
             import structlog  # here, not at import: most commands never log a line anyone receives
             self._bound = structlog.wrap_logger(
-                self._stdlib, processors=[structlog.stdlib.filter_by_level, to_stdlib],
+                self._stdlib, processors=[structlog.stdlib.filter_by_level, merge_bound, redact, to_stdlib],
                 wrapper_class=structlog.stdlib.BoundLogger)
         return self._bound
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from engine.commands import Outcome, decide
 from engine.errors import ConflictError, KntcError, ReactionError, ValidationError
 from engine.group_facts import group_names, reads_group
+from engine.logs import bound, get_logger
 from engine.model import PRIORITIES, CaseRecord, NewEvent
 from engine.ports import Transaction
 from engine.reactors import Effect, Emit, Enqueue, FireEvent, Reaction, SetPriority
@@ -26,6 +27,8 @@ __all__ = ["MAX_DEPTH", "Committed", "apply_effects", "commit", "react", "record
 
 #: How deep reactions may chain (an event, a reaction's event, its reaction's event ...).
 MAX_DEPTH = 8
+
+log = get_logger("pipeline")
 
 
 @dataclass(slots=True)
@@ -42,12 +45,20 @@ class Committed:
 
 def commit(rt: Runtime, tx: Transaction, outcome: Outcome, *, depth: int = 0,
            chain: tuple[str, ...] = ()) -> Committed:
-    """Write ``outcome`` in ``tx``, then run the reactors on its events (same transaction)."""
-    record(tx, outcome)
-    done = Committed(events=len(outcome.events))
-    if rt.reactors:
-        done.add(react(rt, tx, outcome.events, outcome.record, outcome.record.updated_at, depth=depth, chain=chain))
-    return done
+    """Write ``outcome`` in ``tx``, then run the reactors on its events (same transaction).
+
+    Every line logged meanwhile, by kntc or a reactor, carries the case's ``case_id``
+    (:func:`engine.logs.bound`).
+    """
+    with bound(case_id=outcome.record.id):
+        record(tx, outcome)
+        log.debug("case_recorded", state=outcome.record.state, version=outcome.record.version,
+                  events=len(outcome.events), depth=depth)
+        done = Committed(events=len(outcome.events))
+        if rt.reactors:
+            done.add(react(rt, tx, outcome.events, outcome.record, outcome.record.updated_at, depth=depth,
+                           chain=chain))
+        return done
 
 
 def record(tx: Transaction, outcome: Outcome) -> None:
@@ -76,7 +87,9 @@ def react(rt: Runtime, tx: Transaction, events: Sequence[NewEvent], case: CaseRe
             if subject is None and event.case_id is not None:  # an emitted event of another (or this) case
                 subject = tx.get_case(event.case_id)
             try:
-                effects = list(reactor(Reaction(event=event, case=subject, tx=tx, now=now, depth=depth)))
+                with bound(case_id=event.case_id) if event.case_id is not None else bound():
+                    log.debug("reacting", reactor=name, kind=event.type, depth=depth)
+                    effects = list(reactor(Reaction(event=event, case=subject, tx=tx, now=now, depth=depth)))
             except KntcError:
                 raise
             except Exception as exc:

@@ -160,14 +160,22 @@ class LogFormatter(logging.Formatter):
                                **values}, ensure_ascii=False, default=str)
         else:
             line = " ".join([f"{moment} [{level:<7}] {event}", *(f"{k}={v}" for k, v in values.items())])
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += "\n" + record.exc_text
         return line
 
 
 def configure_logging(configured: Settings) -> None:
-    """Send kntc's log lines (logger ``kntc``) to stderr, as config ``logging:`` says; never stdout."""
-    from engine.logs import ROOT_LOGGER, to_stdlib
+    """Send kntc's log lines (logger ``kntc``) to stderr, as config ``logging:`` says; never stdout.
+
+    The one place the CLI and the daemon set up logging (the library itself configures nothing):
+    ``console`` is one readable line per record, ``json`` one JSON object per line; in both, the
+    handler's :class:`~engine.logs.RedactingFilter` takes personal data out of every record and
+    adds the values bound to the command (``case_id``). Calling it again replaces its handler.
+    """
+    from engine.logs import ROOT_LOGGER, RedactingFilter, merge_bound, redact, to_stdlib
     root = logging.getLogger(ROOT_LOGGER)
     for handler in list(root.handlers):
         if getattr(handler, "kntc_cli", False):
@@ -175,12 +183,12 @@ def configure_logging(configured: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.kntc_cli = True  # type: ignore[attr-defined]
     handler.setFormatter(LogFormatter(configured.logging.format, ZoneInfo(configured.timezone)))
+    handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel(getattr(logging, configured.logging.level.upper()))
     root.propagate = False
     if "structlog" in sys.modules:  # code that still logs with structlog.get_logger() goes the same way
         import structlog
-        structlog.configure(processors=[structlog.stdlib.filter_by_level, to_stdlib],
+        structlog.configure(processors=[structlog.stdlib.filter_by_level, merge_bound, redact, to_stdlib],
                             logger_factory=structlog.stdlib.LoggerFactory(),
                             wrapper_class=structlog.stdlib.BoundLogger, cache_logger_on_first_use=False)
-
