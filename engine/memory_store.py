@@ -74,6 +74,10 @@ class _MemoryTransaction:
         self.d.cases[case.id] = _copy_case(case)
         self.d.parties[case.id] = [dict(p) for p in parties]
 
+    def parties(self, case_id: str) -> list[dict[str, Any]]:
+        # in memory, not at rest: kept in clear, read through the same reveal path as the SQL stores'
+        return [dict(p) for p in self.d.parties.get(case_id, [])]
+
     def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
         stored = self.d.cases.get(case.id)
         if stored is None or stored.version != expected_version:

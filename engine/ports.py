@@ -48,6 +48,13 @@ class Transaction(Protocol):
         """Insert a new case and its parties (petitioners), stored apart from the case row."""
         ...
 
+    def parties(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's parties in clear, in the order given (:mod:`engine.identity` alone reads them).
+
+        A SQL store keeps them sealed at rest and opens them here; empty for an unknown case.
+        """
+        ...
+
     def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
         """Write ``case`` if the stored version is ``expected_version``; False if it is not.
 

@@ -23,6 +23,7 @@ from engine.definitions import previous_top
 from engine.errors import ConflictError
 from engine.group_facts import group_names, reads_group
 from engine.groups import HotSpot, hot_spots
+from engine.identity import reveal_identity as _reveal
 from engine.inputs import CaseInput, require_aware, require_int, require_text
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow
@@ -130,6 +131,14 @@ class Engine:
         with self.runtime.store.reader() as tx:
             record = self.runtime.load(tx, case_id)
             return self._view(self.runtime.workflow_of(tx, record), record, tx.get_deadlines(case_id))
+
+    def reveal_identity(self, case_id: str, actor: str, role: str, reason: str) -> list[dict[str, Any]]:
+        """The case's parties, for a role its workflow's ``reveal_roles`` names; recorded (who, when, why).
+
+        Another role (or a workflow without ``confidential_parties``) gets NotAllowedError, and the
+        refusal is recorded too (:mod:`engine.identity`).
+        """
+        return _reveal(self.runtime, case_id, actor=actor, role=role, reason=reason)
 
     def allowed_events(self, case_id: str, role: str | None = None) -> list[str]:
         """Events that ``role`` (any human role when None) may fire on the case now."""

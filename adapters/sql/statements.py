@@ -115,6 +115,13 @@ STATEMENTS: dict[str, ClauseElement] = {
     .values({c: bindparam(c) for c in CASE_STATE_COLUMNS}),
     "insert_party": insert(t.parties).values(case_id=bindparam("case_id"), idx=bindparam("idx"),
                                              data=bindparam("data")),
+    # parties (sealed at rest, adapters/secrets.py): a case's, and every one page by page (rotation, 0010)
+    "parties_all": select(t.parties).where(t.parties.c.case_id == bindparam("case_id")).order_by(t.parties.c.idx),
+    "parties_page_all": select(t.parties).where(tuple_(t.parties.c.case_id, t.parties.c.idx)
+                                                > tuple_(bindparam("case_id"), bindparam("idx")))
+    .order_by(t.parties.c.case_id, t.parties.c.idx).limit(bindparam("limit")),
+    "update_party": update(t.parties).where(t.parties.c.case_id == bindparam("b_case_id"),
+                                            t.parties.c.idx == bindparam("b_idx")).values(data=bindparam("data")),
     "iter_cases_all": select(t.cases).order_by(t.cases.c.id),
     "set_priority": update(t.cases).where(_case_is).values(priority=bindparam("priority")),
     "set_case_flags": update(t.cases).where(_case_is).values(flags=bindparam("flags")),

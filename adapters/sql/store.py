@@ -36,6 +36,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 import adapters.sql.sqlite as sqlite
+from adapters.secrets import Cipher, LazyCipher, load_cipher
 from adapters.sql.compiled import Compiled, cached_statements
 from adapters.sql.rows import Codec
 from adapters.sql.transaction import Prepared, SqlTransaction
@@ -74,9 +75,13 @@ class _Connections(Protocol):
 
 
 class SqlStore:
-    """The store port over a database URL (or a SQLAlchemy engine already made for one)."""
+    """The store port over a database URL (or a SQLAlchemy engine already made for one).
 
-    def __init__(self, target: str | Engine) -> None:
+    ``cipher`` seals the parties at rest; by default the one :func:`adapters.secrets.load_cipher`
+    finds for this database (``KNTC_SECRET_KEY``, a SQLite file's key file), loaded at first use.
+    """
+
+    def __init__(self, target: str | Engine, *, cipher: Cipher | None = None) -> None:
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         if isinstance(target, str):
@@ -90,6 +95,7 @@ class SqlStore:
             self.postgres = target.dialect.name == "postgresql"
             self._path = None
         self.codec = Codec(self.postgres)
+        self.cipher: Cipher = cipher or LazyCipher(self._load_cipher)
         self._transaction: type[SqlTransaction]
         self._connections: _Connections
         self.dbapi: Any
@@ -125,7 +131,14 @@ class SqlStore:
 
     @cached_property
     def _prepared(self) -> Prepared:
-        return Prepared(self.compiled, self.codec, self.dbapi)
+        return Prepared(self.compiled, self.codec, self.dbapi, self.cipher)
+
+    def _load_cipher(self) -> Cipher:
+        """This database's cipher (see :mod:`adapters.secrets`): its SQLite file names the key file."""
+        path = self._path
+        if path is None and not self.postgres:
+            path = self.engine.url.database
+        return load_cipher(postgres=self.postgres, sqlite_path=path)
 
     def _open(self) -> Any:
         """A new SQLite connection for a thread: stdlib for a file, unless the engine exists (see module doc)."""

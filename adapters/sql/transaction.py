@@ -16,6 +16,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any, ClassVar
 
 import adapters.sql.rows as rows
+from adapters.secrets import Cipher
 from adapters.sql.compiled import Compiled
 from adapters.sql.rows import Codec
 from engine.errors import ValidationError
@@ -30,11 +31,12 @@ __all__ = ["Prepared", "SqlTransaction"]
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What every transaction of one store shares: its compiled statements, codec and driver module."""
+    """What every transaction of one store shares: its compiled statements, codec, driver module and cipher."""
 
     compiled: Mapping[str, Compiled]
     codec: Codec
     dbapi: Any
+    cipher: Cipher
 
 
 class SqlTransaction(ABC):
@@ -50,6 +52,7 @@ class SqlTransaction(ABC):
         self.compiled = prepared.compiled
         self.c = prepared.codec
         self.dbapi = prepared.dbapi
+        self.cipher = prepared.cipher
         self.raw = raw
         self.cur = cursor
 
@@ -93,13 +96,30 @@ class SqlTransaction(ABC):
         return rows.case_record(self.c, row) if row is not None else None
 
     def insert_case(self, case: CaseRecord, parties: Sequence[dict[str, Any]]) -> None:
+        # sealed before anything is sent: a refused key (PostgreSQL without one) writes nothing
+        sealed = [{"case_id": case.id, "idx": i, "data": self.c.json_in(self.cipher.seal(p))}
+                  for i, p in enumerate(parties)]
         try:
             self._run("insert_case", rows.case_row(self.c, case))
         except self.dbapi.IntegrityError:
             raise ValidationError("case_id", f"{case.id} exists already") from None
-        if parties:
-            self._run_many("insert_party", [{"case_id": case.id, "idx": i, "data": self.c.json_in(p)}
-                                            for i, p in enumerate(parties)])
+        if sealed:
+            self._run_many("insert_party", sealed)
+
+    # parties: sealed at rest (adapters/secrets.py), opened for engine.identity alone ------------
+    def parties(self, case_id: str) -> list[dict[str, Any]]:
+        found = self._run("parties_all", {"case_id": case_id}).fetchall()
+        return [self.cipher.open(self.c.json_out(r[2])) for r in found]
+
+    def party_page(self, after: tuple[str, int] | None, limit: int) -> list[tuple[str, int, dict[str, Any]]]:
+        """Stored parties (as stored: sealed or, before 0010, plain) after the key ``after``, by (case, idx)."""
+        case_id, idx = after or ("", -1)
+        found = self._run("parties_page_all", {"case_id": case_id, "idx": idx, "limit": limit}).fetchall()
+        return [(str(r[0]), int(r[1]), self.c.json_out(r[2])) for r in found]
+
+    def replace_party(self, case_id: str, idx: int, stored: Mapping[str, Any]) -> None:
+        """Overwrite one stored party (its new sealed form)."""
+        self._run("update_party", {"b_case_id": case_id, "b_idx": idx, "data": self.c.json_in(dict(stored))})
 
     def update_case(self, case: CaseRecord, expected_version: int, *, fields_changed: bool = True) -> bool:
         name, row = self._case_update(case, expected_version, fields_changed)

@@ -109,7 +109,8 @@ PUBLIC_API = [
 ]
 #: What the facade offers (DESIGN.md §2 as built so far, plus the audit); the use cases take `runtime`.
 ENGINE_METHODS = {"allowed_events", "close", "events", "fire", "get", "history", "hot_spots", "open_case", "phases",
-                  "postpone_reception", "publish_reception", "reception_days", "report", "schedule_reception",
+                  "postpone_reception", "publish_reception", "reception_days", "report", "reveal_identity",
+                  "schedule_reception",
                   "take_letter", "tick", "verify_audit"}
 
 
