@@ -4,10 +4,17 @@ The YAML is read with ruamel.yaml's round-trip parser, which builds only plain d
 lists, scalars) and keeps the line and column of every key, so that a pydantic error, a failed
 cross check or an expression that does not compile can be reported where the operator wrote it.
 Nothing is executed: no ``yaml.load``, no tags that construct objects.
+
+Whatever the text, reading it raises :class:`DefinitionError` and nothing else: a duplicate key,
+a character YAML does not allow (NUL), an integer of more digits than Python converts, nesting
+deeper than :data:`MAX_DEPTH`, an alias that contains itself (``&a [*a]``) or more than
+:data:`MAX_NODES` values once aliases are expanded (a "billion laughs") are each refused at their
+line. A byte-order mark at the start is dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -19,7 +26,8 @@ from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from engine.definition_checks import check_definition
 from engine.definitions import WorkflowDefinition
@@ -27,10 +35,17 @@ from engine.errors import DefinitionError
 from engine.machines import CompiledWorkflow, ExpressionProblem, compile_expressions, compile_workflow
 from engine.pydantic_errors import every_problem
 
-__all__ = ["load_directory", "load_file", "load_files", "locate", "parse_definition", "read_yaml",
-           "validate_files", "validate_located", "workflow_files"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "load_directory", "load_file", "load_files", "locate", "parse_definition",
+           "read_yaml", "validate_files", "validate_located", "workflow_files"]
 
 M = TypeVar("M", bound=BaseModel)
+
+#: mappings and lists nested deeper than this are refused (the deepest shipped file nests ~8)
+MAX_DEPTH = 64
+#: values (mapping entries and list items, aliases expanded) a file may hold
+MAX_NODES = 200_000
+#: Python converts integers of at most this many digits (``sys.get_int_max_str_digits``)
+_INT_DIGITS = re.compile(r"[0-9_]{4300,}")
 
 
 def load_file(path: str | Path) -> CompiledWorkflow:
@@ -143,7 +158,8 @@ _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.constru
 
 
 def read_yaml(text: str, *, source: str, what: str) -> CommentedMap:
-    """Parse YAML into a line-aware mapping; raise DefinitionError at the broken spot."""
+    """Parse YAML into a line-aware mapping; raise DefinitionError at the broken spot (and nothing else)."""
+    text = text.removeprefix("\ufeff")
     # ruamel's round-trip parser builds plain mappings, lists and scalars only (no object tags)
     parser = YAML(typ="rt", pure=True)
     parser.Constructor = _Constructor
@@ -154,9 +170,69 @@ def read_yaml(text: str, *, source: str, what: str) -> CommentedMap:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
         raise DefinitionError(f"broken YAML: {exc.problem or exc.context}", source=source,
                               line=line, column=column) from None
+    except ReaderError as exc:
+        line, column = _position(text, int(exc.position))
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        raise DefinitionError(f"broken YAML: character {code:#06x} is not allowed in YAML", source=source,
+                              line=line, column=column) from None
+    except RecursionError:
+        raise DefinitionError(f"nested more than {MAX_DEPTH} levels deep", source=source,
+                              line=_deepest_line(text), column=1) from None
+    except (YAMLError, ValueError, OverflowError) as exc:  # e.g. an integer too long to convert
+        found = _INT_DIGITS.search(text)
+        line, column = _position(text, found.start()) if found else (1, 1)
+        reason = "a number too long" if found else type(exc).__name__
+        raise DefinitionError(f"broken YAML: {reason}", source=source, line=line, column=column) from None
     if not isinstance(document, CommentedMap):
         raise DefinitionError(f"{what} is a YAML mapping", source=source, line=1, column=1)
+    _check_size(document, source)
     return document
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of character ``offset`` of ``text``."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _deepest_line(text: str) -> int:
+    """The first line where flow brackets nest past :data:`MAX_DEPTH` (else where indentation does)."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = (len(line) - len(line.lstrip(" "))) // 2
+        for char in line:
+            depth += (char in "[{") - (char in "]}")
+            if depth > MAX_DEPTH or indent > MAX_DEPTH:
+                return number
+    return 1
+
+
+def _check_size(document: CommentedMap, source: str) -> None:
+    """Refuse nesting past :data:`MAX_DEPTH`, an alias inside itself, more than :data:`MAX_NODES` values."""
+    count = 0
+    path: set[int] = set()
+
+    def walk(node: Any, depth: int, line: int) -> None:
+        nonlocal count
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            return
+        lc = getattr(node, "lc", None)
+        line = lc.line + 1 if lc is not None and isinstance(lc.line, int) else line
+        if id(node) in path:
+            raise DefinitionError("an alias refers to a node that contains it (a cycle)", source=source, line=line,
+                                  column=1)
+        if depth > MAX_DEPTH:
+            raise DefinitionError(f"nested more than {MAX_DEPTH} levels deep", source=source, line=line, column=1)
+        count += len(node)
+        if count > MAX_NODES:
+            raise DefinitionError(f"more than {MAX_NODES} values (aliases expanded)", source=source, line=line,
+                                  column=1)
+        path.add(id(node))
+        for child in (node.values() if isinstance(node, CommentedMap) else node):
+            walk(child, depth + 1, line)
+        path.discard(id(node))
+
+    walk(document, 1, 1)
 
 
 def validate_located(model: type[M], document: CommentedMap, *, source: str) -> M:
