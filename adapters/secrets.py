@@ -33,8 +33,10 @@ from engine.logs import get_logger
 if TYPE_CHECKING:
     from cryptography.fernet import MultiFernet
 
+    from adapters.sql.store import SqlStore
+
 __all__ = ["ENV", "SEALED", "Cipher", "LazyCipher", "PartyCipher", "generate_key", "key_file_for", "load_cipher",
-           "parse_keys"]
+           "parse_keys", "rotate_parties"]
 
 #: The environment variable of the keys.
 ENV = "KNTC_SECRET_KEY"
@@ -221,3 +223,29 @@ def _create_key_file(path: Path) -> None:
     log.warning("secret_key_file_created", path=str(path),
                 hint=f"{ENV} is not set: identities are sealed with this file's key; back it up with the "
                      f"database, or set {ENV}")
+
+
+def rotate_parties(store: SqlStore, *, page: int = 500,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Re-seal every stored party with the first key, a page per transaction: ``(seen, rewritten)``.
+
+    A party sealed with the first key already is left alone, and one stored plain (before
+    migration 0010) is sealed, so a run that stops part-way is simply run again. ``progress`` is
+    called after each page with the counts so far.
+    """
+    seen = rewritten = 0
+    after: tuple[str, int] | None = None
+    while True:
+        with store.transaction() as tx:
+            found = tx.party_page(after, page)
+            for case_id, idx, stored in found:
+                new = store.cipher.rotate(stored)
+                if new is not None:
+                    tx.replace_party(case_id, idx, new)
+                    rewritten += 1
+        if not found:
+            return seen, rewritten
+        seen += len(found)
+        after = (found[-1][0], found[-1][1])
+        if progress is not None:
+            progress(seen, rewritten)

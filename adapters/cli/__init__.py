@@ -4,7 +4,8 @@ One module per command group: :mod:`~adapters.cli.definitions` (validate, graph)
 :mod:`~adapters.cli.cases` (case open|fire|show|history, events), :mod:`~adapters.cli.operations`
 (db upgrade, audit verify, daemon, demo), :mod:`~adapters.cli.outbox` (outbox, outbox retry),
 :mod:`~adapters.cli.people` (people import|list), :mod:`~adapters.cli.roster` (roster import|show|check),
-:mod:`~adapters.cli.schedule` (schedule [add|publish|postpone|hold]), :mod:`~adapters.cli.report` (report);
+:mod:`~adapters.cli.schedule` (schedule [add|publish|postpone|hold]), :mod:`~adapters.cli.report` (report),
+:mod:`~adapters.cli.identity` (identity reveal), :mod:`~adapters.cli.secrets` (secrets rotate|new-key);
 what they share is in :mod:`~adapters.cli.common`. A user's mistake prints one line to stderr and
 exits non-zero, without a traceback. ``--config`` is accepted before or after the command.
 """
@@ -22,6 +23,7 @@ from adapters.cli import (
     definitions,
     groups,
     hotspots,
+    identity,
     operations,
     outbox,
     people,
@@ -29,6 +31,7 @@ from adapters.cli import (
     report,
     roster,
     schedule,
+    secrets,
 )
 from adapters.cli.common import app, parse_now
 from engine.errors import KntcError
@@ -36,13 +39,15 @@ from engine.errors import KntcError
 __all__ = ["app", "hoist_config", "main", "parse_now"]
 
 # importing them registers their commands
-_COMMAND_MODULES = (cases, deadlines, definitions, groups, hotspots, operations, outbox, people, periods, report,
-                    roster, schedule)
+_COMMAND_MODULES = (cases, deadlines, definitions, groups, hotspots, identity, operations, outbox, people, periods,
+                    report, roster, schedule, secrets)
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(groups.group_app, name="group")
 app.add_typer(people.people_app, name="people")
 app.add_typer(roster.roster_app, name="roster")
 app.add_typer(schedule.schedule_app, name="schedule")
+app.add_typer(identity.identity_app, name="identity")
+app.add_typer(secrets.secrets_app, name="secrets")
 
 
 def hoist_config(argv: Sequence[str]) -> list[str]:
