@@ -3,9 +3,9 @@
 Two rules, applied to every field of a line, nested mappings, sequences and dataclasses too:
 
 - by key: the value of a key that names personal data (``name``, ``full_name``, ``petitioner(s)``,
-  ``id_number``, ``address``, ``phone``, ``email``, ``content``, ``subject``, ``respondent`` and
-  their compounds such as ``petitioner_name`` or ``home_address``) is replaced whole by
-  :data:`REDACTED`, whatever it holds;
+  ``id_number``, ``address``, ``phone``, ``email``, ``content``, ``subject``, ``respondent``, an
+  event's ``payload``, free-text ``reason`` or ``note``, and compounds such as
+  ``petitioner_name`` or ``home_address``) is replaced whole by :data:`REDACTED`, whatever it holds;
 - by pattern, in any text: e-mail addresses, Vietnamese phone numbers (``0xxxxxxxxx``,
   ``+84 ...``, ``0084...``, with spaces, dots or dashes) and 9- or 12-digit id numbers (CMND,
   CCCD) become :data:`REDACTED`.
@@ -38,6 +38,8 @@ SENSITIVE_KEYS = frozenset({
     "id_number", "id_no", "idno", "identity_number", "national_id", "cmnd", "cccd", "passport",
     "address", "phone", "phone_number", "mobile", "tel", "email", "e_mail", "email_address",
     "content", "subject", "respondent", "body", "text",
+    # free text an officer enters (an event's payload, its reasons) may name anyone
+    "payload", "reason", "note", "notes", "comment", "comments", "description",
 })
 #: Key endings that name personal data (``petitioner_name``, ``home_address``, ``contact_phone``).
 SENSITIVE_SUFFIXES = ("_name", "_full_name", "_id_number", "_address", "_phone", "_phone_number", "_email",
@@ -91,8 +93,8 @@ def redact_text(text: str) -> str:
 def redact_value(value: Any) -> Any:
     """``value`` with personal data redacted: texts by pattern, mappings by key then value, recursively.
 
-    Numbers, dates, booleans and None pass unchanged; a dataclass reads as the mapping of its
-    fields; any other object as its text (then by pattern).
+    Numbers, dates, booleans and None pass unchanged; a dataclass or a pydantic model reads as
+    the mapping of its fields; any other object as its text (then by pattern).
     """
     if isinstance(value, str):
         return redact_text(value)
@@ -102,6 +104,11 @@ def redact_value(value: Any) -> Any:
         return redact_fields(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return redact_fields({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    dump = getattr(value, "model_dump", None)  # a pydantic model (a Party): its fields, by key
+    if callable(dump) and not isinstance(value, type):
+        dumped = dump()
+        if isinstance(dumped, Mapping):
+            return redact_fields(dumped)
     if isinstance(value, list | tuple | set | frozenset):
         return [redact_value(item) for item in value]
     if isinstance(value, bytes | bytearray):

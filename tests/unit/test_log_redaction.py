@@ -16,6 +16,7 @@ import pytest
 
 from adapters.cli.common import LogFormatter, configure_logging
 from adapters.config import LoggingSettings, Settings
+from engine.inputs import Party
 from engine.log_redaction import REDACTED, is_sensitive_key, redact_fields, redact_text, redact_value
 from engine.logs import ROOT_LOGGER, RedactingFilter, bound, get_logger, merge_bound, redact
 
@@ -62,7 +63,8 @@ def test_numbers_dates_and_flags_pass_unchanged() -> None:
 
 @pytest.mark.parametrize("key", ["name", "full_name", "fullName", "petitioner", "petitioners", "petitioner_name",
                                  "id_number", "idNumber", "address", "home_address", "phone", "contact_phone",
-                                 "email", "e-mail", "content", "subject", "respondent", "Subject"])
+                                 "email", "e-mail", "content", "subject", "respondent", "Subject", "payload",
+                                 "reason"])
 def test_a_sensitive_key_loses_its_whole_value(key: str) -> None:
     """The value of a key naming personal data is redacted whatever it is: text, number, list, mapping."""
     assert is_sensitive_key(key)
@@ -85,10 +87,16 @@ def test_nested_mappings_lists_and_dataclasses_are_redacted_all_the_way_down() -
         role: str
 
     data = {"data": {"items": [{"full_name": "Trần C", "seq": 5}, ("x", "mail a@b.vn")],
-                     "who": Party("Trần C", "petitioner"), "note": "CCCD 079203001234 nộp"}}
+                     "who": Party("Trần C", "petitioner"), "remark": "CCCD 079203001234 nộp"}}
     assert redact_value(data) == {"data": {
         "items": [{"full_name": REDACTED, "seq": 5}, ["x", f"mail {REDACTED}"]],
-        "who": {"name": REDACTED, "role": "petitioner"}, "note": f"CCCD {REDACTED} nộp"}}
+        "who": {"name": REDACTED, "role": "petitioner"}, "remark": f"CCCD {REDACTED} nộp"}}
+
+
+def test_a_pydantic_party_is_read_by_its_fields() -> None:
+    """A petitioner as the engine parses it (engine.inputs.Party): every personal field redacted by key."""
+    party = Party(name="Lê Thị B", id_number="079203001234", phone="0912345678", email="b@c.vn", address="Số 1")
+    assert redact_value(party) == dict.fromkeys(("name", "id_number", "address", "phone", "email"), REDACTED)
 
 
 def test_other_objects_are_read_as_their_text() -> None:
@@ -163,7 +171,7 @@ def test_configure_logging_writes_redacted_lines_to_stderr_only(fmt: str, kntc_r
     configure_logging(Settings(logging=LoggingSettings(format=fmt, level="debug")))  # type: ignore[arg-type]
     configure_logging(Settings(logging=LoggingSettings(format=fmt, level="debug")))  # type: ignore[arg-type]
     with bound(case_id=CASE_ID):
-        get_logger("test").debug("noted", seq=7, petitioners=[{"name": "Lê Thị B"}], note="gọi 0912345678")
+        get_logger("test").debug("noted", seq=7, petitioners=[{"name": "Lê Thị B"}], remark="gọi 0912345678")
         logging.getLogger("kntc.plain").warning("mail to %s failed", "b@c.vn")
     out, err = capsys.readouterr()
     assert out == ""
@@ -178,7 +186,7 @@ def test_configure_logging_writes_redacted_lines_to_stderr_only(fmt: str, kntc_r
         assert second["event"] == f"mail to {REDACTED} failed" and second["case_id"] == CASE_ID
     else:
         assert lines[0].endswith(f"[debug  ] noted case_id={CASE_ID} seq=7 petitioners={REDACTED} "
-                                 f"note=gọi {REDACTED}")
+                                 f"remark=gọi {REDACTED}")
         assert f"mail to {REDACTED} failed case_id={CASE_ID}" in lines[1]
 
 
