@@ -3,6 +3,20 @@
 A key kntc does not implement is refused with its ``file:line:column``, never silently ignored. ``default`` (see
 :data:`DEFAULT_CONFIG`) names the configuration shipped with kntc: its workflows are the shipped
 ones and its SQLite file ``kntc.db`` lies in the current folder.
+
+``limits:`` bounds one API input (defaults in :class:`LimitsSettings`): ``max_content_chars``
+(100 000), ``max_petitioners`` (1 000), ``max_payload_bytes`` (256 KiB) and ``max_fields_bytes``
+(256 KiB); an input over a bound is refused with a ValidationError naming the field.
+
+``sqlite_synchronous`` (beside ``database_url``) is how hard a SQLite file is pushed to disk at
+each commit (SQLite's ``PRAGMA synchronous``; PostgreSQL ignores it):
+
+* ``normal`` (the default; the file is in WAL mode): a commit is written to the WAL but not
+  flushed to the disk each time. A power failure or an OS crash may lose the last transactions
+  committed before it (they roll back, whole); it never corrupts the database. A crash of kntc
+  itself loses nothing.
+* ``full``: each commit is flushed to the disk before it returns: nothing committed is lost,
+  at the cost of one flush (fsync) per commit.
 """
 
 from __future__ import annotations
@@ -31,13 +45,14 @@ from engine.election_letters import NOTIFIED, ElectionLetters
 from engine.errors import ConfigError, DefinitionError
 from engine.escalation import Rule, rule_problems
 from engine.grouping import GroupingPolicy, workflow_states
+from engine.inputs import Limits
 from engine.loader import locate, plain, read_yaml, validate_located
 from engine.machines import CompiledWorkflow
 from engine.periods import Period, check_periods
 from engine.phase_policy import HEAD_OF_UNIT
 from engine.testing import shipped_path
 
-__all__ = ["DEFAULT_CONFIG", "Settings", "escalation_problems", "find_config", "load_settings",
+__all__ = ["DEFAULT_CONFIG", "LimitsSettings", "Settings", "escalation_problems", "find_config", "load_settings",
            "policy_role_problems", "role_problems"]
 
 DEFAULT_URL = "sqlite:///kntc.db"
@@ -131,10 +146,25 @@ class LoggingSettings(_Model):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class LimitsSettings(_Model):
+    """How big one API input may be (:class:`engine.inputs.Limits`); bigger is refused naming the field."""
+
+    max_content_chars: int = Field(default=100_000, ge=1, le=10_000_000)
+    max_petitioners: int = Field(default=1_000, ge=1, le=1_000_000)
+    max_payload_bytes: int = Field(default=256 * 1024, ge=1, le=64 * 1024 * 1024)
+    max_fields_bytes: int = Field(default=256 * 1024, ge=1, le=64 * 1024 * 1024)
+
+    def limits(self) -> Limits:
+        """The engine's limits of these settings."""
+        return Limits(**self.model_dump())
+
+
 class Settings(_Model):
     """The whole configuration."""
 
     database_url: str = DEFAULT_URL
+    #: SQLite's ``PRAGMA synchronous`` (see the module's doc: what each can lose on power failure)
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
     timezone: str = "Asia/Ho_Chi_Minh"
     workflows_dir: str | None = None  # None: the workflows shipped with kntc
     auto_migrate: bool = True
@@ -153,6 +183,7 @@ class Settings(_Model):
     roster: RosterSettings = Field(default_factory=RosterSettings)
     reception: ReceptionSettings = Field(default_factory=ReceptionSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     base_dir: str = Field(default=".", exclude=True)
     #: the file this configuration was read from ("" when built in code): errors found later name its lines
     source: str = Field(default="", exclude=True)

@@ -1,9 +1,17 @@
-"""Validation of API input: each mistake becomes a ValidationError naming the field."""
+"""Validation of API input: each mistake becomes a ValidationError naming the field.
+
+Sizes are bounded by :class:`Limits` (``config.yaml`` ``limits:``, carried by the runtime): the
+content's characters, the petitioners' count, the bytes of an event's payload and of a case's
+fields. Text may not hold control characters other than tab, line feed and carriage return (a
+NUL is refused by PostgreSQL and by every report format).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
@@ -12,7 +20,8 @@ from pydantic import ValidationError as PydanticValidationError
 from engine.errors import ValidationError
 from engine.pydantic_errors import first_problem
 
-__all__ = ["LEVELS", "CaseInput", "ForwardedFrom", "Party", "require_aware", "require_int", "require_text"]
+__all__ = ["DEFAULT_LIMITS", "LEVELS", "CaseInput", "ForwardedFrom", "Limits", "Party", "check_control",
+           "require_aware", "require_int", "require_text"]
 
 Channel = Literal["post", "reception", "portal", "forwarded"]
 #: the levels of the bodies a letter may be forwarded from, lowest first (no district level
@@ -21,6 +30,104 @@ LEVELS = ("commune", "department", "province", "central")
 Level = Literal["commune", "department", "province", "central"]  # LEVELS (tests/unit/test_validation.py)
 #: Tolerance for a ``received_at`` slightly ahead of the engine's clock (clock skew of a portal).
 FUTURE_TOLERANCE = timedelta(minutes=5)
+#: C0 control characters and DEL, but tab, line feed and carriage return
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: mappings and lists nested deeper than this in a payload or fields are refused
+MAX_NESTING = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How big one API input may be; each bound is refused with a ValidationError naming the field.
+
+    ``max_payload_bytes`` and ``max_fields_bytes`` count the UTF-8 bytes of the values' text (keys
+    included, numbers as written), about their size as JSON.
+    """
+
+    max_content_chars: int = 100_000
+    max_petitioners: int = 1_000
+    max_payload_bytes: int = 256 * 1024
+    max_fields_bytes: int = 256 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_content_chars", "max_petitioners", "max_payload_bytes", "max_fields_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValidationError(f"limits.{name}", "must be an integer of at least 1")
+
+    def check_content(self, content: object) -> None:
+        """Refuse a content longer than :attr:`max_content_chars` (field ``content``)."""
+        if isinstance(content, str) and len(content) > self.max_content_chars:
+            raise ValidationError("content", f"has {len(content)} characters, more than the "
+                                             f"{self.max_content_chars} allowed")
+
+    def check_petitioners(self, petitioners: object) -> None:
+        """Refuse more than :attr:`max_petitioners` petitioners (field ``petitioners``)."""
+        if isinstance(petitioners, Sequence) and not isinstance(petitioners, str | bytes) \
+                and len(petitioners) > self.max_petitioners:
+            raise ValidationError("petitioners", f"has {len(petitioners)} entries, more than the "
+                                                 f"{self.max_petitioners} allowed")
+
+    def check_payload(self, payload: object) -> None:
+        """Refuse a payload over :attr:`max_payload_bytes`, nested too deep or holding control characters."""
+        _check_values("payload", payload, self.max_payload_bytes)
+
+    def check_fields(self, fields: object) -> None:
+        """Refuse case fields over :attr:`max_fields_bytes`, nested too deep or holding control characters."""
+        _check_values("fields", fields, self.max_fields_bytes)
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _check_values(name: str, value: object, budget: int) -> None:
+    """Walk a payload or fields mapping: its size against ``budget``, its depth, its text (stops early)."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise ValidationError(name, f"must be a mapping of names to values, got {type(value).__name__}")
+    used = 0
+
+    def walk(node: object, where: str, depth: int) -> None:
+        nonlocal used
+        if depth > MAX_NESTING:
+            raise ValidationError(where, f"is nested more than {MAX_NESTING} levels deep")
+        if isinstance(node, str):
+            used += len(node.encode("utf-8", "surrogatepass"))
+            check_control(where, node)
+        elif isinstance(node, Mapping):
+            for key, item in node.items():
+                used += len(str(key).encode("utf-8", "surrogatepass")) + 2 if isinstance(key, str) else 8
+                walk(item, f"{where}.{key}" if isinstance(key, str) else where, depth + 1)
+        elif isinstance(node, list | tuple):
+            for index, item in enumerate(node):
+                used += 1
+                walk(item, f"{where}[{index}]", depth + 1)
+        elif isinstance(node, bool | int | float | date | time | datetime | None):
+            used += 8 if not isinstance(node, int) or node.bit_length() < 64 else node.bit_length() // 3
+        else:
+            used += 8  # the field's own validation says what it thinks of this value
+        if used > budget:
+            raise ValidationError(name, f"is larger than the {budget} bytes allowed")
+
+    walk(value, name, 0)
+
+
+def check_control(name: str, value: str) -> str:
+    """Refuse text with a control character other than tab, line feed or carriage return (naming ``name``)."""
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise ValidationError(name, f"holds the control character {ord(found.group()):#04x} at position "
+                                    f"{found.start()}")
+    return value
+
+
+def _no_control(value: str | None) -> str | None:
+    """A pydantic validator: text without control characters (tab, line feed, carriage return allowed)."""
+    found = _CONTROL.search(value) if value is not None else None
+    if found is not None:
+        raise ValueError(f"holds the control character {ord(found.group()):#04x} at position {found.start()}")
+    return value
 
 
 class Party(BaseModel):
@@ -34,6 +141,8 @@ class Party(BaseModel):
     phone: StrictStr | None = Field(default=None, max_length=32)
     email: StrictStr | None = Field(default=None, max_length=200)
 
+    _text = field_validator("name", "id_number", "address", "phone", "email")(_no_control)
+
 
 class ForwardedFrom(BaseModel):
     """Who forwarded a letter (``channel="forwarded"``): the body and its level (:data:`LEVELS`)."""
@@ -42,6 +151,8 @@ class ForwardedFrom(BaseModel):
 
     body: StrictStr = Field(min_length=1, max_length=300)
     level: Level
+
+    _text = field_validator("body")(_no_control)
 
     @field_validator("body")
     @classmethod
@@ -60,24 +171,33 @@ class CaseInput(BaseModel):
     petitioners: list[Party]
     respondent: StrictStr = Field(max_length=500)
     subject: StrictStr = Field(min_length=1, max_length=500)
-    content: StrictStr = Field(default="", max_length=100_000)
+    content: StrictStr = ""  # bounded by Limits.max_content_chars (parse)
     channel: Channel
     forwarded_from: ForwardedFrom | None = None
+
+    _text = field_validator("respondent", "subject", "content")(_no_control)
 
     @classmethod
     def parse(cls, *, received_at: datetime, petitioners: Sequence[Mapping[str, Any]], respondent: str,
               subject: str, content: str, channel: str, now: datetime,
-              forwarded_from: Mapping[str, Any] | None = None) -> CaseInput:
+              forwarded_from: Mapping[str, Any] | None = None, limits: Limits = DEFAULT_LIMITS) -> CaseInput:
         """Validate; naive or future ``received_at`` and every other mistake name their field.
 
-        ``forwarded_from`` (``{"body", "level"}``) is taken only with ``channel="forwarded"``; a
-        forwarded letter without it is still accepted (callers from before it existed).
+        ``limits`` bounds the content's length and the petitioners' count. ``forwarded_from``
+        (``{"body", "level"}``) is taken only with ``channel="forwarded"``; a forwarded letter
+        without it is still accepted (callers from before it existed).
         """
         received = require_aware("received_at", received_at)
+        try:
+            received.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("received_at", f"{received.isoformat()} is out of range") from None
         if received > now + FUTURE_TOLERANCE:
             raise ValidationError("received_at", f"{received.isoformat()} is in the future")
         if isinstance(petitioners, str | bytes) or not isinstance(petitioners, Sequence):
             raise ValidationError("petitioners", "must be a list of {name, id_number, address}")
+        limits.check_petitioners(petitioners)
+        limits.check_content(content)
         forwarded = dict(forwarded_from) if isinstance(forwarded_from, Mapping) else forwarded_from
         try:
             data = cls.model_validate({"received_at": received.astimezone(UTC), "petitioners": list(petitioners),
@@ -105,7 +225,7 @@ def require_text(name: str, value: object) -> str:
     """A required text argument (actor, role, case id) must be a non-empty string."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(name, "must be a non-empty string")
-    return value
+    return check_control(name, value)
 
 
 def require_int(name: str, value: object, low: int, high: int | None = None) -> int:

@@ -17,7 +17,7 @@ from engine.calendar import BusinessCalendar
 from engine.deadlines import DeadlineKeeper, WarnWindow
 from engine.definitions import WorkflowDefinition
 from engine.errors import NotFound, ValidationError
-from engine.inputs import require_aware
+from engine.inputs import DEFAULT_LIMITS, Limits, require_aware
 from engine.jobs import ScheduledJob
 from engine.machines import CompiledWorkflow, compile_workflow
 from engine.model import CaseRecord
@@ -76,7 +76,8 @@ class Runtime:
     def __init__(self, *, store: Store, workflows: Mapping[str, CompiledWorkflow], calendar: BusinessCalendar,
                  clock: Clock, id_factory: Callable[[], str] | None = None, tick_batch: int = 500,
                  reactors: Mapping[str, Sequence[Reactor]] | None = None, jobs: Iterable[ScheduledJob] = (),
-                 retry: Retry | None = None, extra_warn_at: tuple[float, ...] = ()) -> None:
+                 retry: Retry | None = None, extra_warn_at: tuple[float, ...] = (),
+                 limits: Limits | None = None) -> None:
         for fraction in extra_warn_at:
             if not 0 < fraction < 1:
                 raise ValidationError("extra_warn_at", f"fractions lie strictly between 0 and 1, got {fraction}")
@@ -88,6 +89,8 @@ class Runtime:
         self.jobs = tuple(jobs)
         self.retry = retry or Retry()
         self.tick_batch = tick_batch
+        #: the size bounds of API input (config.yaml ``limits:``): content, petitioners, payload, fields
+        self.limits = limits or DEFAULT_LIMITS
         self.extra_warn_at = tuple(extra_warn_at)
         self.warn_windows: tuple[WarnWindow, ...] = ()
         self.periods: tuple[Period, ...] = ()

@@ -9,6 +9,9 @@ needs a counter row for that).
 A command opens its connection with the stdlib ``sqlite3`` (:func:`connect`), not through
 SQLAlchemy, whose import cost ≈ 0.2 s of a CLI command; :func:`make_engine` sets up the
 connections SQLAlchemy makes (migrations, tests) with the same :func:`configure`.
+
+``synchronous`` (config.yaml ``sqlite_synchronous``) is ``normal`` by default: in WAL mode a
+power failure may lose the last commits, never the file; ``full`` flushes every commit to disk.
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 import adapters.sql.rows as rows
 from adapters.sql.transaction import SqlTransaction
+from engine.errors import ConfigError
 from engine.model import NewEvent
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["SqliteTransaction", "ThreadConnections", "configure", "connect", "file_path", "make_engine"]
+__all__ = ["SYNCHRONOUS", "SqliteTransaction", "ThreadConnections", "configure", "connect", "file_path",
+           "make_engine"]
+
+#: the ``PRAGMA synchronous`` levels kntc offers (config.yaml ``sqlite_synchronous``)
+SYNCHRONOUS = ("normal", "full")
 
 # what the driver is given, by SQLAlchemy (``connect_args``) and by :func:`connect` alike
 _CONNECT_ARGS: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
@@ -47,30 +55,32 @@ def file_path(url: str) -> str | None:
     return match["path"]
 
 
-def configure(conn: Any, *, wal: bool) -> None:
-    """Set up a new DBAPI connection: autocommit (kntc issues BEGIN / COMMIT), WAL, busy timeout."""
+def configure(conn: Any, *, wal: bool, synchronous: str = "normal") -> None:
+    """Set up a new DBAPI connection: autocommit (kntc issues BEGIN / COMMIT), WAL, ``synchronous``, busy timeout."""
+    if synchronous not in SYNCHRONOUS:  # never interpolate anything else into the pragma
+        raise ConfigError(f"sqlite_synchronous: must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
     conn.isolation_level = None  # kntc issues BEGIN IMMEDIATE / COMMIT itself
     cursor = conn.cursor()
     if wal:
         cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
-def connect(path: str) -> sqlite3.Connection:
+def connect(path: str, *, synchronous: str = "normal") -> sqlite3.Connection:
     """A stdlib connection to the database file ``path``, set up as SQLAlchemy's are (:func:`make_engine`)."""
     conn: sqlite3.Connection = sqlite3.connect(path, isolation_level=None, **_CONNECT_ARGS)
     try:
-        configure(conn, wal=True)
+        configure(conn, wal=True, synchronous=synchronous)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """A SQLAlchemy engine for a SQLite URL: WAL (for files), ``synchronous=NORMAL``, 30 s busy timeout."""
+def make_engine(url: str, *, echo: bool = False, synchronous: str = "normal") -> Engine:
+    """A SQLAlchemy engine for a SQLite URL: WAL (for files), ``synchronous`` (NORMAL), 30 s busy timeout."""
     from sqlalchemy import create_engine, event
 
     # kntc ends every transaction itself (COMMIT or ROLLBACK), so the pool need not reset on return
@@ -79,7 +89,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-        configure(dbapi_connection, wal=wal)
+        configure(dbapi_connection, wal=wal, synchronous=synchronous)
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:  # for SQLAlchemy-level transactions (migrations)
