@@ -35,8 +35,8 @@ from engine.errors import DefinitionError
 from engine.machines import CompiledWorkflow, ExpressionProblem, compile_expressions, compile_workflow
 from engine.pydantic_errors import every_problem
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "load_directory", "load_file", "load_files", "locate", "parse_definition",
-           "read_yaml", "validate_files", "validate_located", "workflow_files"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "load_directory", "load_file", "load_files", "locate", "one_line",
+           "parse_definition", "read_yaml", "validate_files", "validate_located", "workflow_files"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -168,7 +168,7 @@ def read_yaml(text: str, *, source: str, what: str) -> CommentedMap:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        raise DefinitionError(f"broken YAML: {exc.problem or exc.context}", source=source,
+        raise DefinitionError(one_line(f"broken YAML: {exc.problem or exc.context}"), source=source,
                               line=line, column=column) from None
     except ReaderError as exc:
         line, column = _position(text, int(exc.position))
@@ -279,4 +279,12 @@ def locate(document: CommentedMap, loc: tuple[Any, ...], message: str, source: s
             node = node[part]
         else:
             break
-    return DefinitionError(message, source=source, line=line, column=column)
+    return DefinitionError(one_line(message), source=source, line=line, column=column)
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+
+
+def one_line(message: str) -> str:
+    """``message`` with line breaks and other control characters escaped: an error is one line."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], message)
