@@ -70,5 +70,5 @@ def test_rotate_reseals_every_party_with_the_first_key(tmp_path: Path, settings:
                         "director", "--json"))
         assert json.loads(shown) == DENOUNCER
     monkeypatch.setenv(ENV, "not-a-key")
-    assert refused(kntc(db, "secrets", "rotate")) == f"kntc: error: {ENV}: key 1 is not a Fernet key (44 characters of " \
-                                                     "url-safe base64; `kntc secrets new-key` makes one)"
+    assert refused(kntc(db, "secrets", "rotate")) == (f"kntc: error: {ENV}: key 1 is not a Fernet key (44 characters "
+                                                      "of url-safe base64; `kntc secrets new-key` makes one)")
