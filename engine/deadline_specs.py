@@ -11,11 +11,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Budget", "CountBack", "DeadlineRule", "DeadlineSpec", "DeadlineVariant", "Extension", "Ident",
+__all__ = ["Budget", "CountBack", "DeadlineRule", "DeadlineSpec", "DeadlineVariant", "Extension", "Ident", "Owner",
            "SpecModel", "StartFrom", "Unit"]
 
 Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Unit = Literal["calendar", "working", "month", "year"]
+#: Whose time a deadline is: ``office`` (a duty of the unit; running out is an overrun) or ``citizen``
+#: (a window the citizen or a third party uses, or a period that runs by itself: not an overrun).
+Owner = Literal["office", "citizen"]
 
 
 class SpecModel(BaseModel):
@@ -101,6 +104,10 @@ class DeadlineSpec(SpecModel):
     ``on_missed``: an event the tick fires (as system, a self-loop) when this duty's overdue
     rung fires, dated the last day of the time limit, so a clock it starts counts from the day
     the limit expired (LKN Điều 33 k1–k2 "kể từ ngày hết thời hạn giải quyết").
+    ``owner``: ``office`` (default: the unit's duty, its overdue is an officer's overrun) or
+    ``citizen`` (time to appeal, to sue, to file at all; legal effect, retention): its
+    ``deadline.overdue`` says ``"owner": "citizen"`` and no overrun count (hot spots, reports,
+    the demo's lateness) takes it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_budget_optional)
@@ -123,6 +130,7 @@ class DeadlineSpec(SpecModel):
     start_from: Literal["received"] | StartFrom | None = None
     on_missed: Ident | None = None
     plus_field: Ident | None = None
+    owner: Owner = "office"
 
     @model_validator(mode="before")
     @classmethod

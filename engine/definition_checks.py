@@ -2,7 +2,8 @@
 
 A transition naming an unknown state, a deadline naming an unknown event, an unreachable state, a
 trap state, a clock that outlives a final state without a way to stop it there, a counted-back or
-``start_from`` deadline naming a field of the wrong type...: each is a :class:`Problem` with the
+``start_from`` deadline naming a field of the wrong type, a kind's reported time limit said to be
+the citizen's (``owner: citizen``)...: each is a :class:`Problem` with the
 path into the YAML document, so that the loader names ``file:line:column``.
 """
 
@@ -23,6 +24,7 @@ from engine.definitions import (
     WorkflowDefinition,
     final_duties,
 )
+from engine.reports import COUNTING
 
 __all__ = ["Problem", "check_definition", "clock_states"]
 
@@ -74,6 +76,10 @@ def _deadline_problems(defn: WorkflowDefinition, name: str, dl: DeadlineSpec,
             yield Problem(loc=(*loc, "pauses_in", i), message=f"unknown state {state!r}")
     if dl.on_due is not None and dl.on_due not in events:
         yield Problem(loc=(*loc, "on_due"), message=f"unknown event {dl.on_due!r}")
+    counting = COUNTING.get(defn.name)
+    if dl.owner == "citizen" and counting is not None and counting.time_limit == name:
+        yield Problem(loc=(*loc, "owner"), message=f"the reports judge a {defn.name} on time or late by "
+                      f"{name!r} (engine.reports.COUNTING): it is the office's duty, not the citizen's")
     ext = dl.extensions
     if ext is not None:
         if ext.event not in events:

@@ -22,6 +22,7 @@ from engine.deadline_specs import (
     DeadlineVariant,
     Extension,
     Ident,
+    Owner,
     SpecModel,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "DeadlineVariant",
     "Extension",
     "FieldSpec",
+    "Owner",
     "StateSpec",
     "TransitionSpec",
     "WorkflowDefinition",

@@ -16,8 +16,9 @@ counts and rules, never a petitioner's name.
 The rules read marks of each grouped case: its resolution (a ``case.transitioned`` by one of
 :data:`RESOLUTION_EVENTS`, recorded once), its transfers, its complexity mark (reactors in
 :mod:`engine.hot_spot_reactors`, which also holds the rule "a crowded complaint is complex" and
-the daily job of ``open_too_long``) and its overdue deadlines (each ``deadline.overdue`` of a
-duty, not a timer's, counted, then the group's hot spots are recomputed).
+the daily job of ``open_too_long``) and its overdue deadlines (each ``deadline.overdue`` of an
+office duty, not a timer's nor a citizen's window (``owner: citizen``), counted, then the group's
+hot spots are recomputed).
 
 Officers correct the grouping with :func:`split` and :func:`merge`; each is recorded in the
 history of every case it moves (``group.split`` / ``group.merged``, with the reason and the new
@@ -84,8 +85,9 @@ def grouping_reactors(policy: GroupingPolicy | None = None) -> dict[str, list[Re
 
     def count_overdue(reaction: Reaction) -> Iterable[Effect]:
         case = reaction.case
-        if case is None or "on_due" in reaction.event.data:
-            return []  # a timer that could not apply its event is no duty overrun
+        data = reaction.event.data
+        if case is None or "on_due" in data or data.get("owner") == "citizen":
+            return []  # a timer that could not apply its event, or the citizen's own time, is no duty overrun
         group_id = reaction.tx.case_group(case.id)
         if group_id is None:
             return []

@@ -171,7 +171,7 @@ def _fire_rung(rt: Runtime, tx: Transaction, case: CaseRecord, ledger: DeadlineL
         return None
     due_at = projection.due_at.astimezone(rt.calendar.timezone).isoformat() if projection.due_at else None
     data: dict[str, Any] = {"deadline": ledger.name, "rung": key, "kind": case.kind, "state": case.state,
-                            "due_at": due_at, "legal_basis": projection.legal_basis}
+                            "due_at": due_at, "legal_basis": projection.legal_basis, "owner": spec.owner}
     lag = (now - moment).total_seconds()
     if key < RUNG_DUE:
         data["fraction"] = key / RUNG_DUE
