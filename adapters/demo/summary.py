@@ -3,8 +3,9 @@
 By kind: letters received (``case.opened``), resolved on time or late, overdue now, still open.
 A case is resolved by the first of its kind's resolving acts (:data:`RESOLVING`: a decision, a
 conclusion, an answer, a letter's outcome, the end of a visit); it is late when one of its
-officers' deadlines (not a citizen's window, :data:`CITIZEN_WINDOWS`) ran out
-(``deadline.overdue``) before it was resolved; overdue now when it is unresolved and one has.
+officers' deadlines ran out (``deadline.overdue``) before it was resolved, overdue now when it
+is unresolved and one has. A deadline whose definition says ``owner: citizen`` (time to appeal,
+to sue; the event's ``owner``) is no officer's: its end counts for neither.
 Then hot spots by type (``hotspot.detected``), escalations by phase (``escalation.raised``, the
 phase from ``period.phase_changed``), the phase changes with their dates and the roster gaps.
 The same feed prints the same text: no ids, no wall-clock values.
@@ -27,7 +28,7 @@ from adapters.config import Settings
 from engine.model import Event
 from engine.service import Engine
 
-__all__ = ["CITIZEN_WINDOWS", "RESOLVING", "KindRow", "Summary", "all_events", "summarise", "write_feed"]
+__all__ = ["RESOLVING", "KindRow", "Summary", "all_events", "summarise", "write_feed"]
 
 #: the acts that resolve a case of each kind (the first one counts)
 RESOLVING: Mapping[str, frozenset[str]] = {
@@ -38,9 +39,6 @@ RESOLVING: Mapping[str, frozenset[str]] = {
                          "inspect_only", "urge_lower_level"}),
     "reception": frozenset({"take_letter", "guide", "refuse", "refuse_persistent", "close"}),
 }
-#: time the citizen has (to appeal, to sue) or that runs by itself: its end is no officer's lateness
-CITIZEN_WINDOWS = frozenset({"appeal_window", "second_complaint_window", "legal_effect", "limitation",
-                             "further_review", "retention"})
 KIND_LABELS = {"letter": "Đơn (xử lý đơn)", "complaint": "Khiếu nại", "denunciation": "Tố cáo",
                "petition": "Kiến nghị, phản ánh", "reception": "Tiếp công dân"}
 PHASE_LABELS = {"before": "trước bầu cử", "during": "ngày bầu cử", "after": "sau bầu cử", "": "ngoài thời kỳ"}
@@ -148,7 +146,7 @@ def summarise(eng: Engine, tz: ZoneInfo) -> Summary:
         elif event.type == "case.transitioned" and case and case not in resolved:
             if event.data.get("event") in RESOLVING.get(kinds.get(case, ""), frozenset()):
                 resolved[case] = event.seq
-        elif event.type == "deadline.overdue" and case and event.data.get("deadline") not in CITIZEN_WINDOWS:
+        elif event.type == "deadline.overdue" and case and event.data.get("owner") != "citizen":
             overdue.setdefault(case, []).append(event.seq)
         elif event.type == "hotspot.detected":
             spot = str(event.data.get("type"))
