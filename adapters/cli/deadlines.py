@@ -3,7 +3,8 @@
 One row per deadline of each workflow (the configured ``workflows_dir``, by default the shipped
 workflows): its budget in words as the law writes it ("10 ngày làm việc", "30 ngày", "01 năm"),
 the variants that change it, the effective-dated rules ("from 01/07/2026: 07 ngày làm việc"),
-the events that start and stop its clock, the states that pause it, extensions, warnings and the
+the events that start and stop its clock, the states that pause it, extensions, warnings, whose
+time it is (``office``: the unit's duty; ``citizen``: the citizen's window, no overrun) and the
 legal basis. Plain text by default, ``--markdown`` a GitHub table, ``--json`` one object per
 line. ``--update-readme README.md`` writes the markdown table between the markers
 ``<!-- deadlines:start -->`` and ``<!-- deadlines:end -->`` of that file, so the README's table
@@ -37,7 +38,7 @@ START = "<!-- deadlines:start -->"
 END = "<!-- deadlines:end -->"
 #: The table's columns, in order.
 COLUMNS = ("Workflow", "Deadline", "Label", "Applies when", "Budget", "Variants", "Effective-dated rules",
-           "Starts on", "Stops on", "Pauses in", "Extensions", "Warn at", "On due", "Legal basis")
+           "Starts on", "Stops on", "Pauses in", "Extensions", "Warn at", "On due", "Owner", "Legal basis")
 _UNITS = {"working": "ngày làm việc", "calendar": "ngày", "month": "tháng", "year": "năm"}
 _PAUSE = {"exclude": "paused days not counted", "restart": "restarts after a pause"}
 #: What the pseudo-event ``opened`` means: the clock starts on the day the letter was received.
@@ -166,7 +167,7 @@ def rows(definitions: Sequence[WorkflowDefinition]) -> list[Row]:
                 _starts(spec.starts_on, labels), _stops(spec), pauses,
                 [_extension(spec.extensions, spec.budget)] if spec.extensions else [],
                 [", ".join(_percent(f) for f in spec.warn_at)] if spec.warn_at else [],
-                [_code(spec.on_due)] if spec.on_due else [], [spec.legal_basis]]
+                [_code(spec.on_due)] if spec.on_due else [], [spec.owner], [spec.legal_basis]]
             out.append(Row(defn.name, name, tuple(tuple(_nfc(c) for c in cell) for cell in cells),
                            _data(defn.name, name, spec)))
     return out

@@ -71,15 +71,15 @@ deadlines:
     legal_basis: Luật D Điều 28
 """
 HEADER = ("| Workflow | Deadline | Label | Applies when | Budget | Variants | Effective-dated rules | Starts on "
-          "| Stops on | Pauses in | Extensions | Warn at | On due | Legal basis |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+          "| Stops on | Pauses in | Extensions | Warn at | On due | Owner | Legal basis |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 ARCHIVE_ROW = ("| `archive` | `retention` | — | `case.channel == 'post' \\|\\| case.channel == 'reception'` | 01 năm "
                "| — | — | `file` (Lưu đơn) | — | — | +01 năm on `prolong`, at most 2 times (Luật E) | — "
-               "| `destroy` | Luật D Điều 28 |\n")
+               "| `destroy` | office | Luật D Điều 28 |\n")
 DEMO_ROW = ("| `demo` | `reply` | Thời hạn trả lời | — | 10 ngày làm việc "
             "| `fields.urgent` → 03 ngày làm việc (Luật B Điều 2) | from 01/07/2026: 07 ngày làm việc (Luật C Điều 3) "
             "| `opened` (ngày tiếp nhận) | `accept`, `close` | `held` (paused days not counted) | — | 50%, 80% | — "
-            "| Luật A Điều 1 |\n")
+            "| office | Luật A Điều 1 |\n")
 README = "# Title\n\nIntro.\n\n<!-- deadlines:start -->\nold table\n<!-- deadlines:end -->\n\n## After\n"
 
 

@@ -67,7 +67,7 @@ class TestRows:
                                   "budget": {"amount": 5, "unit": "working"}, "legal_basis": "Luật A"}})
         table = markdown(rows([defn]))
         assert table.splitlines()[2] == ("| `demo` | `d` | — | `fields.a \\|\\| fields.b` | 05 ngày làm việc | — | — "
-                                         "| `accept` (Thụ lý) | — | — | — | — | — | Luật A |")
+                                         "| `accept` (Thụ lý) | — | — | — | — | — | office | Luật A |")
 
     def test_a_deadline_counted_back_names_its_date_field_and_one_that_outlives_a_final_state_says_so(
             self) -> None:
@@ -112,11 +112,11 @@ class TestRows:
                                   "budget": {"amount": 30, "unit": "calendar"}, "legal_basis": "Luật A"}})
         assert text_table(rows([defn])) == (
             "Workflow  Deadline  Label                      Applies when  Budget   Variants  Effective-dated rules  "
-            "Starts on        Stops on  Pauses in  Extensions  Warn at   On due  Legal basis\n"
+            "Starts on        Stops on  Pauses in  Extensions  Warn at   On due  Owner   Legal basis\n"
             "--------  --------  -------------------------  ------------  -------  --------  ---------------------  "
-            "---------------  --------  ---------  ----------  --------  ------  -----------\n"
+            "---------------  --------  ---------  ----------  --------  ------  ------  -----------\n"
             "demo      d         Thời hạn giải quyết khiếu  —             30 ngày  —         —                      "
-            "accept (Thụ lý)  —         —          —           50%, 80%  —       Luật A\n"
+            "accept (Thụ lý)  —         —          —           50%, 80%  —       office  Luật A\n"
             "                    nại lần hai\n")
 
 
