@@ -82,8 +82,18 @@ class PooledConnections:
         raw.close()  # back to the pool
 
     def lost(self, raw: Any, exc: BaseException) -> None:
+        """After a driver error: drop a connection that may be dead; all pooled ones if it is broken.
+
+        A broken connection (the server restarted, ``pg_terminate_backend``) means the idle ones
+        in the pool are most likely dead too: the pool is replaced, so the retry at the start of
+        a transaction and the next commands connect afresh instead of meeting them one by one.
+        Connections other threads hold are not touched; they are closed when given back.
+        """
         if isinstance(exc, self.engine.dialect.loaded_dbapi.OperationalError):
+            broken = _broken_connection(raw.dbapi_connection) if raw.dbapi_connection is not None else True
             raw.invalidate()  # the server may have gone away: the pool opens a fresh connection next time
+            if broken:
+                self.engine.dispose()
 
     def close(self) -> None:
         """Nothing held: the store disposes of the pool."""
@@ -315,5 +325,8 @@ class PostgresTransaction(SqlTransaction):
 
 def _broken(cursor: Any) -> bool:
     """Whether the cursor's connection is lost (not merely in a failed transaction)."""
-    conn = cursor.connection
+    return _broken_connection(cursor.connection)
+
+
+def _broken_connection(conn: Any) -> bool:
     return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))

@@ -86,6 +86,21 @@ def test_a_connection_killed_in_the_pool_costs_no_command(
     assert eng.verify_audit().ok
 
 
+def test_a_whole_pool_of_dead_connections_costs_no_command(
+        pg_url: str, probe: tuple[Engine, str], clock: ManualClock) -> None:
+    """Three idle pooled connections killed (a server restart): the retry does not meet another dead one."""
+    eng, application = probe
+    case_id = open_one(eng, clock)
+    store = eng.runtime.store
+    with store.reader(), store.reader(), store.reader():  # three connections, then idle in the pool
+        pass
+    assert scalar(pg_url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (application,)) == 3
+    terminate(pg_url, application)
+    assert eng.fire(case_id, "classify", actor="cb01", role="clerk", expected_version=1).version == 2
+    assert eng.get(case_id).version == 2
+    assert history_rows(pg_url, case_id) == 2
+
+
 def test_a_connection_killed_before_commit_fails_and_changes_nothing(
         pg_url: str, probe: tuple[Engine, str], clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """Killed after the writes, before COMMIT: StorageError, nothing written, not retried; the next command works."""
