@@ -105,7 +105,9 @@ class Runtime:
         return require_aware("clock.now()", self.clock.now()).astimezone(UTC)
 
     def workflow(self, name: str) -> CompiledWorkflow:
-        """The current version of a workflow; NotFound names the known ones."""
+        """The current version of a workflow; NotFound names the known ones (ValidationError: not a name)."""
+        if not isinstance(name, str):
+            raise ValidationError("workflow", f"must be a workflow's name, got {type(name).__name__}")
         try:
             return self.workflows[name]
         except KeyError:
