@@ -196,9 +196,11 @@ def last_person_act(history: Iterable[HistoryEntry]) -> datetime | None:
     """When the case's latest act by a person happened (its ``occurred_at``, else when it was recorded).
 
     What the engine did by itself (role ``system``: the daemon's timed events, reactions) does
-    not count, nor the opening of the case: a back-dated act is bounded by ``received_at`` there.
+    not count, nor the opening of the case (a back-dated act is bounded by ``received_at`` there),
+    nor a reveal of the identities (``identity.*``: a read, audited, not an act on the case).
     """
-    moments = [h.occurred_at or h.at for h in history if h.role != SYSTEM and h.event != OPENED]
+    moments = [h.occurred_at or h.at for h in history
+               if h.role != SYSTEM and h.event != OPENED and not h.event.startswith("identity.")]
     return max(moments, default=None)
 
 

@@ -50,7 +50,7 @@ __all__ = ["DEFAULT_CHANNEL", "EVENT_TYPES", "RAISED", "Action", "Covered", "Fir
 EVENT_TYPES: tuple[str, ...] = (
     "case.opened", "case.transitioned", "deadline.warning", "deadline.overdue", "deadline.extended",
     "hotspot.detected", "hotspot.updated", "hotspot.closed", "period.phase_changed", "group.changed",
-    "roster.gap", "reception.month_without_day", "report.generated")
+    "roster.gap", "reception.month_without_day", "report.generated", "identity.revealed", "identity.reveal_refused")
 #: The event each rule that fires raises (rule, on, actions, case_id); never a trigger.
 RAISED = "escalation.raised"
 #: The virtual channel every ``notify`` is queued on; engine/routing.py turns it into messages per officer.

@@ -26,6 +26,10 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("KNTC_DATABASE_URL", None)  # tests choose their database explicitly
     os.environ.pop("KNTC_CONFIG", None)
+    # a fixed Fernet key for the tests' parties (adapters/secrets.py): PostgreSQL refuses to store an
+    # identity without one, SQLite would write a key file beside each database; tests of those set
+    # or remove the variable themselves. Never a production key.
+    os.environ.setdefault("KNTC_SECRET_KEY", "qZQYI0Rl0sNEtcFloTjZsuILoT8Fa0hXys0mBKTe3FE=")
     # compiled definitions are cached by content hash (adapters/definition_cache.py), shared by the
     # workers and the CLI subprocesses, away from the user's own cache; engine.testing memoises a
     # folder while its files are unchanged, so no loader needs patching
