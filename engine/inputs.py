@@ -188,10 +188,6 @@ class CaseInput(BaseModel):
         without it is still accepted (callers from before it existed).
         """
         received = require_aware("received_at", received_at)
-        try:
-            received.astimezone(UTC)
-        except OverflowError:
-            raise ValidationError("received_at", f"{received.isoformat()} is out of range") from None
         if received > now + FUTURE_TOLERANCE:
             raise ValidationError("received_at", f"{received.isoformat()} is in the future")
         if isinstance(petitioners, str | bytes) or not isinstance(petitioners, Sequence):
@@ -213,11 +209,17 @@ class CaseInput(BaseModel):
 
 
 def require_aware(name: str, value: object) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime, else raise ValidationError naming ``name``."""
+    """Return ``value`` if it is a timezone-aware datetime of years 2..9998, else raise ValidationError naming it."""
     if not isinstance(value, datetime):
         raise ValidationError(name, f"must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(name, "is a naive datetime; give a timezone (e.g. +07:00)")
+    try:  # a moment any time zone can show: years 2 to 9998
+        in_range = 1 < value.astimezone(UTC).year < 9999
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ValidationError(name, f"{value.isoformat()} is out of range (years 2 to 9998)")
     return value
 
 

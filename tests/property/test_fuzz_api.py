@@ -15,10 +15,11 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import KntcError
+from engine.errors import KntcError, ValidationError
 from engine.memory_store import MemoryStore
 from engine.service import Engine
 from engine.testing import ManualClock, memory_engine
@@ -130,3 +131,20 @@ def test_fire_with_bad_input_is_refused_and_changes_nothing(
     if engine().get(open_case_id()).state != "intake_check":  # an event went through: start again
         engine.cache_clear()
         open_case_id.cache_clear()
+
+
+@pytest.mark.parametrize("moment", [datetime(2026, 3, 2, 8, 0), datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+                                    datetime(1, 1, 1, 0, 0, tzinfo=TZ), NOW + timedelta(days=1)],
+                         ids=["naive", "year 9999", "year 1", "tomorrow"])
+def test_a_moment_out_of_range_is_a_validation_error_on_every_call(moment: datetime) -> None:
+    eng = memory_engine(ManualClock(NOW))
+    case_id = eng.open_case("complaint", received_at=NOW - timedelta(hours=1), petitioners=[{"name": "Ngô Văn Em"}],
+                            respondent="UBND xã", subject="Đất đai").id
+    before = state(eng)
+    with pytest.raises(ValidationError, match="received_at"):
+        eng.open_case("complaint", received_at=moment, petitioners=[{"name": "Ngô Văn Em"}], respondent="UBND xã",
+                      subject="Đất đai")
+    with pytest.raises(ValidationError, match="occurred_at"):
+        eng.fire(case_id, "reject", actor="Lê Văn Cường", role="inspector", payload={"reason": "Hết thời hiệu"},
+                 occurred_at=moment)
+    assert state(eng) == before
