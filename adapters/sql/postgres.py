@@ -34,9 +34,11 @@ commit serialises on it, which keeps ``seq`` in commit order (``docs/design-note
 handing it out (a round trip per command). Instead, a transaction's *first* statement is run by
 :meth:`PostgresTransaction._at_start`: if it fails with an ``OperationalError`` and the connection
 is broken (the server restarted, ``pg_terminate_backend``, a network cut while it idled in the
-pool), nothing of the transaction has reached the database, so the store swaps in a fresh
+pool), nothing of the transaction can have been committed (the connection is not in
+autocommit; no ``COMMIT`` was sent) nor been read by the caller, so the store swaps in a fresh
 connection (:attr:`PostgresTransaction.reconnect`) and that statement runs again, once; the
-caller never notices. A failure after the first statement, and above all at ``COMMIT`` (the
+caller never notices. The pool is replaced too (:meth:`PooledConnections.lost`): its idle
+connections died with the server. A failure after the first statement, and above all at ``COMMIT`` (the
 commit may have happened), is never retried: it surfaces as :class:`engine.errors.StorageError`.
 """
 
