@@ -144,6 +144,7 @@ class KntcLogger:
     def _structlog(self) -> Any:
         if self._bound is None:
             import structlog  # here, not at import: most commands never log a line anyone receives
+            _quiet_unless_configured()
             self._bound = structlog.wrap_logger(
                 self._stdlib, processors=[structlog.stdlib.filter_by_level, merge_bound, redact, to_stdlib],
                 wrapper_class=structlog.stdlib.BoundLogger)
@@ -176,6 +177,14 @@ class KntcLogger:
     def exception(self, event: str, **values: Any) -> None:
         """Log ``event`` at ERROR with the exception being handled."""
         self._log(logging.ERROR, event, {**values, "exc_info": True})
+
+
+def _quiet_unless_configured() -> None:
+    """A NullHandler on ``kntc`` (the logging HOWTO's advice for libraries): a host that configured no
+    logging sees nothing on its stderr (no "last resort" handler); one that did gets every line."""
+    root = logging.getLogger(ROOT_LOGGER)
+    if not any(isinstance(h, logging.NullHandler) for h in root.handlers):
+        root.addHandler(logging.NullHandler())
 
 
 def get_logger(name: str) -> KntcLogger:

@@ -26,6 +26,7 @@ from engine.groups import HotSpot, hot_spots
 from engine.identity import reveal_identity as _reveal
 from engine.inputs import CaseInput, require_aware, require_int, require_text
 from engine.jobs import ScheduledJob
+from engine.logs import bound
 from engine.machines import CompiledWorkflow
 from engine.maintenance import AuditReport, register_definitions, verify_audit
 from engine.model import SYSTEM, Case, CaseRecord, DeadlineLedger, Event, HistoryEntry, TickReport, flags_of
@@ -105,7 +106,7 @@ class Engine:
             require_aware("occurred_at", occurred_at)
         rt = self.runtime
         now = rt.now()
-        with rt.store.transaction() as tx:
+        with bound(case_id=case_id), rt.store.transaction() as tx:  # every line of the command names the case
             record = rt.load(tx, case_id, for_update=True)
             if expected_version is not None and expected_version != record.version:
                 raise ConflictError(case_id, expected_version, record.version)

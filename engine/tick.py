@@ -309,6 +309,6 @@ def _record_job_failure(rt: Runtime, job: ScheduledJob, slot: JobSlot, before: i
     retry_at = None if dead else now + timedelta(seconds=rt.retry.delay(attempts))
     with rt.store.transaction() as tx:
         tx.fail_job(job.kind, slot.subject, slot.slot, attempts=attempts, error=error, next_try_at=retry_at)
-    log.error("job_dead" if dead else "job_failed", job=job.kind, subject=slot.subject, slot=slot.slot,
+    log.error("job_dead" if dead else "job_failed", job=job.kind, job_subject=slot.subject, slot=slot.slot,
               attempts=attempts, error=error)
     return int(dead)
