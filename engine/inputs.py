@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
@@ -88,29 +88,38 @@ def _check_values(name: str, value: object, budget: int) -> None:
         raise ValidationError(name, f"must be a mapping of names to values, got {type(value).__name__}")
     used = 0
 
-    def walk(node: object, where: str, depth: int) -> None:
+    def walk(node: object, where: tuple[str | int, ...]) -> None:
         nonlocal used
-        if depth > MAX_NESTING:
-            raise ValidationError(where, f"is nested more than {MAX_NESTING} levels deep")
+        if len(where) > MAX_NESTING:
+            raise ValidationError(_field(name, where), f"is nested more than {MAX_NESTING} levels deep")
         if isinstance(node, str):
+            if len(node) > budget - used:  # at least a byte a character: too big, whatever its text
+                raise ValidationError(name, f"is larger than the {budget} bytes allowed")
             used += len(node.encode("utf-8", "surrogatepass"))
-            check_control(where, node)
+            if _CONTROL.search(node):
+                check_control(_field(name, where), node)
         elif isinstance(node, Mapping):
             for key, item in node.items():
-                used += len(str(key).encode("utf-8", "surrogatepass")) + 2 if isinstance(key, str) else 8
-                walk(item, f"{where}.{key}" if isinstance(key, str) else where, depth + 1)
+                used += len(key.encode("utf-8", "surrogatepass")) + 2 if isinstance(key, str) else 8
+                walk(item, (*where, key if isinstance(key, str) else "?"))
         elif isinstance(node, list | tuple):
             for index, item in enumerate(node):
                 used += 1
-                walk(item, f"{where}[{index}]", depth + 1)
-        elif isinstance(node, bool | int | float | date | time | datetime | None):
-            used += 8 if not isinstance(node, int) or node.bit_length() < 64 else node.bit_length() // 3
-        else:
-            used += 8  # the field's own validation says what it thinks of this value
+                walk(item, (*where, index))
+        elif isinstance(node, int) and node.bit_length() >= 64:
+            used += node.bit_length() // 3
+        else:  # other numbers, booleans, dates; the field's own validation judges any other value
+            used += 8
         if used > budget:
             raise ValidationError(name, f"is larger than the {budget} bytes allowed")
 
-    walk(value, name, 0)
+    walk(value, ())
+
+
+def _field(name: str, where: tuple[str | int, ...]) -> str:
+    """``payload.reason[2]``: the place of a value, a key that is not a plain name quoted."""
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" if p.isidentifier() else f"[{p!r}]" for p in where]
+    return name + "".join(parts)
 
 
 def check_control(name: str, value: str) -> str:

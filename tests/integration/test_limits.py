@@ -105,7 +105,8 @@ def test_petitioners_past_the_limit_name_petitioners() -> None:
     ({"reason": ["ab"] * 40}, "payload"),
     ({"a": {"b": "x" * 100}}, "payload"),
     ({"reason": "a\x00b"}, "payload.reason"),
-    ({"reason": nested(40)}, "payload.reason"),
+    ({"reason": nested(40)}, "payload.reason[0][0]"),
+    ({"a\nb": "\x00"}, "payload['a\\nb']"),  # a key that is no plain name is quoted: the error stays one line
     ("not a mapping", "payload"),
 ])
 def test_a_payload_too_big_deep_or_with_control_characters_is_refused(value: Any, field: str) -> None:
