@@ -79,7 +79,7 @@ def build(config: str | Path | Settings | None = "config.yaml", database_url: st
     if settings.reception.month_check:
         own.append(month_check_job(unit=settings.roster.inspectorate_unit))
     engine = Engine(store=store, workflows=workflows, calendar=calendar, clock=clock or SystemClock(),
-                    tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs],
+                    tick_batch=settings.escalation.batch_size, jobs=[*own, *jobs], limits=settings.limits.limits(),
                     reactors=configured_reactors(settings, calendar, reactors, workflows=workflows))
     engine.runtime.use_periods(periods)  # before anything projects a deadline: the phases' rungs
     engine.runtime.directory_of = lambda tx: load_directory(settings, tx)
@@ -144,7 +144,7 @@ def build_store(settings: Settings, database_url: str | None = None, *, auto_mig
     url = settings.resolved_database_url(database_url)
     store: SqlStore | None = None
     try:
-        store = SqlStore(url)
+        store = SqlStore(url, sqlite_synchronous=settings.sqlite_synchronous)
         at = store.schema_revision()
         if at != shipped_head():
             if auto_migrate:

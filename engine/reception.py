@@ -125,7 +125,9 @@ def take_letter(rt: Runtime, reception_id: str, *, actor: str, role: str, subjec
         if expected_version is not None and expected_version != visit.version:
             raise ConflictError(visit.id, expected_version, visit.version)
         data = CaseInput.parse(received_at=visit.received_at, petitioners=petitioners, respondent=respondent,
-                               subject=subject, content=content, channel="reception", now=now)
+                               subject=subject, content=content, channel="reception", now=now,
+                               limits=rt.limits)
+        rt.limits.check_fields(fields)
         values = dict(fields or {})
         if "reception_case" in compiled_letter.definition.fields:
             values["reception_case"] = visit.id

@@ -24,7 +24,7 @@ from engine.errors import ConflictError
 from engine.group_facts import group_names, reads_group
 from engine.groups import HotSpot, hot_spots
 from engine.identity import reveal_identity as _reveal
-from engine.inputs import CaseInput, require_aware, require_int, require_text
+from engine.inputs import CaseInput, Limits, require_aware, require_int, require_text
 from engine.jobs import ScheduledJob
 from engine.logs import bound
 from engine.machines import CompiledWorkflow
@@ -52,10 +52,11 @@ class Engine:
     def __init__(self, *, store: Store, workflows: Mapping[str, CompiledWorkflow], calendar: BusinessCalendar,
                  clock: Clock, id_factory: Callable[[], str] | None = None, tick_batch: int = 500,
                  reactors: Mapping[str, Sequence[Reactor]] | None = None, jobs: Iterable[ScheduledJob] = (),
-                 retry: Retry | None = None, extra_warn_at: tuple[float, ...] = ()) -> None:
+                 retry: Retry | None = None, extra_warn_at: tuple[float, ...] = (),
+                 limits: Limits | None = None) -> None:
         self.runtime = Runtime(store=store, workflows=workflows, calendar=calendar, clock=clock,
                                id_factory=id_factory, tick_batch=tick_batch, reactors=reactors, jobs=jobs,
-                               retry=retry, extra_warn_at=extra_warn_at)
+                               retry=retry, extra_warn_at=extra_warn_at, limits=limits)
         register_definitions(self.runtime)
 
     @property
@@ -84,7 +85,8 @@ class Engine:
         compiled, now = rt.workflow(workflow), rt.now()
         data = CaseInput.parse(received_at=received_at, petitioners=petitioners, respondent=respondent,
                                subject=subject, content=content, channel=channel, now=now,
-                               forwarded_from=forwarded_from)
+                               forwarded_from=forwarded_from, limits=rt.limits)
+        rt.limits.check_fields(fields)
         outcome = decide_open(compiled, rt.keeper(compiled), case_id=rt.new_id(), data=data, fields=fields or {},
                               actor=actor, role=role, now=now)
         with rt.store.transaction() as tx:
@@ -105,6 +107,7 @@ class Engine:
         if occurred_at is not None:
             require_aware("occurred_at", occurred_at)
         rt = self.runtime
+        rt.limits.check_payload(payload)
         now = rt.now()
         with bound(case_id=case_id), rt.store.transaction() as tx:  # every line of the command names the case
             record = rt.load(tx, case_id, for_update=True)

@@ -54,10 +54,10 @@ log = get_logger("store")
 _REVISION_SQL = "SELECT version_num FROM alembic_version"
 
 
-def make_sql_engine(url: str, *, echo: bool = False) -> Engine:
+def make_sql_engine(url: str, *, echo: bool = False, sqlite_synchronous: str = "normal") -> Engine:
     """A SQLAlchemy engine (pool, dialect) set up for kntc; SQLite runs in WAL mode."""
     if url.startswith("sqlite"):
-        return sqlite.make_engine(url, echo=echo)
+        return sqlite.make_engine(url, echo=echo, synchronous=sqlite_synchronous)
     import adapters.sql.postgres as postgres
     return postgres.make_engine(url, echo=echo)
 
@@ -81,7 +81,9 @@ class SqlStore:
     finds for this database (``KNTC_SECRET_KEY``, a SQLite file's key file), loaded at first use.
     """
 
-    def __init__(self, target: str | Engine, *, cipher: Cipher | None = None) -> None:
+    def __init__(self, target: str | Engine, *, cipher: Cipher | None = None,
+                 sqlite_synchronous: str = "normal") -> None:
+        self._synchronous = sqlite_synchronous  # config.yaml sqlite_synchronous (adapters/sql/sqlite.py)
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         if isinstance(target, str):
@@ -113,7 +115,7 @@ class SqlStore:
         if self._engine is None:
             with self._engine_lock:
                 if self._engine is None:
-                    self._engine = make_sql_engine(self.url)
+                    self._engine = make_sql_engine(self.url, sqlite_synchronous=self._synchronous)
         return self._engine
 
     @cached_property
@@ -143,7 +145,7 @@ class SqlStore:
     def _open(self) -> Any:
         """A new SQLite connection for a thread: stdlib for a file, unless the engine exists (see module doc)."""
         if self._path is not None and self._engine is None:
-            return sqlite.connect(self._path)
+            return sqlite.connect(self._path, synchronous=self._synchronous)
         raw = self.engine.raw_connection()
         raw.detach()  # ours now: the pool neither resets nor counts it
         return raw.dbapi_connection

@@ -1,8 +1,6 @@
 """Size limits of API input (config.yaml ``limits:``) and SQLite's durability (``sqlite_synchronous``).
 
 An input over a limit is refused with a ValidationError naming the field, and changes nothing.
-The engine-level tests marked ``WIRING`` need Engine to pass ``runtime.limits`` on (see the
-I4 report: ``engine/service.py``, ``adapters/sql/store.py``); they are strict xfails until then.
 """
 
 from __future__ import annotations
@@ -29,8 +27,6 @@ from tests.fuzzing import nested
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)  # Monday 2 March 2026, 09:00 in Hà Nội
-WIRING = pytest.mark.xfail(strict=True, reason="Engine does not pass runtime.limits on yet (I4 report, Changes needed)")
-SYNC_WIRING = pytest.mark.xfail(strict=True, reason="SqlStore does not take sqlite_synchronous yet (I4 report)")
 
 
 def letter(**changes: Any) -> dict[str, Any]:
@@ -154,7 +150,6 @@ def test_content_at_the_default_limit_is_taken() -> None:
     assert len(engine.open_case("complaint", **letter(content="x" * 100_000)).id) > 0
 
 
-@WIRING
 def test_the_engine_refuses_a_ten_megabyte_payload_naming_it() -> None:
     engine = memory_engine(ManualClock(NOW))
     case = engine.open_case("complaint", **letter())
@@ -166,7 +161,6 @@ def test_the_engine_refuses_a_ten_megabyte_payload_naming_it() -> None:
     assert stored(engine) == before
 
 
-@WIRING
 def test_the_engine_uses_its_configured_limits() -> None:
     engine = memory_engine(ManualClock(NOW))
     engine.runtime.limits = Limits(max_content_chars=10)
@@ -223,6 +217,5 @@ def test_a_built_store_is_normal_by_default(tmp_path: Path) -> None:
     assert store_pragma(Settings(), tmp_path) == 1
 
 
-@SYNC_WIRING
 def test_a_built_store_is_full_when_configured(tmp_path: Path) -> None:
     assert store_pragma(Settings(sqlite_synchronous="full"), tmp_path) == 2
