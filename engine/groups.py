@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.errors import ConflictError, NotFound, ValidationError
+from engine.errors import NotFound, ValidationError
 from engine.grouping import (
     Candidate,
     GroupingPolicy,
@@ -49,8 +49,8 @@ from engine.grouping import (
 )
 from engine.hot_spot_reactors import RESOLUTION_EVENTS, hot_spot_reactors
 from engine.hot_spot_refresh import refresh
-from engine.model import CaseRecord, HistoryEntry, NewEvent, chain_hash
-from engine.pipeline import react
+from engine.model import CaseRecord, NewEvent
+from engine.pipeline import react, record_aside
 from engine.ports import Transaction
 from engine.reactors import Effect, Emit, Reaction, Reactor
 from engine.runtime import Runtime
@@ -217,16 +217,7 @@ def _check(actor: object, role: object, reason: object) -> None:
 def _audit(tx: Transaction, record: CaseRecord, event: str, actor: str, role: str, now: datetime, reason: str,
            group: str, previous: str) -> NewEvent:
     """Record the move in the case's history (a new version, chained like any transition)."""
-    expected = record.version
-    record.version, record.updated_at = expected + 1, now
-    draft = HistoryEntry(record.version, event, record.state, record.state, actor, role, now,
-                         {"reason": reason, "group": group}, "")
-    entry = HistoryEntry(draft.seq, event, draft.source, draft.target, actor, role, now, draft.payload,
-                         chain_hash(record.history_head, record.id, draft))
-    record.history_head = entry.hash
-    if not tx.update_case(record, expected, fields_changed=False):
-        raise ConflictError(record.id, expected, expected + 1)
-    tx.append_history(record.id, entry)
+    record_aside(tx, record, event, actor, role, now, {"reason": reason, "group": group})
     return NewEvent("group.changed", record.id, now, {"change": event, "group": group, "previous_group": previous,
                                                       "version": record.version})
 

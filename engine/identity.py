@@ -18,10 +18,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.errors import ConflictError, NotAllowedError, ValidationError
+from engine.errors import NotAllowedError, ValidationError
 from engine.inputs import require_text
-from engine.model import CaseRecord, HistoryEntry, NewEvent, chain_hash
-from engine.pipeline import react
+from engine.model import CaseRecord, NewEvent
+from engine.pipeline import react, record_aside
 from engine.ports import Transaction
 from engine.runtime import Runtime
 
@@ -68,15 +68,7 @@ def reveal_identity(rt: Runtime, case_id: str, *, actor: str, role: str, reason:
 def _record(tx: Transaction, record: CaseRecord, event: str, actor: str, role: str, now: datetime,
             reason: str) -> NewEvent:
     """The reveal (or its refusal) in the case's history, as a new version, and in the feed."""
-    expected = record.version
-    record.version, record.updated_at = expected + 1, now
-    draft = HistoryEntry(record.version, event, record.state, record.state, actor, role, now, {"reason": reason}, "")
-    entry = HistoryEntry(draft.seq, event, draft.source, draft.target, actor, role, now, draft.payload,
-                         chain_hash(record.history_head, record.id, draft))
-    record.history_head = entry.hash
-    if not tx.update_case(record, expected, fields_changed=False):
-        raise ConflictError(record.id, expected, expected + 1)
-    tx.append_history(record.id, entry)
+    record_aside(tx, record, event, actor, role, now, {"reason": reason})
     recorded = NewEvent(event, record.id, now, {"actor": actor, "role": role, "version": record.version})
     tx.append_events([recorded])
     return recorded

@@ -18,12 +18,12 @@ from engine.commands import Outcome, decide
 from engine.errors import ConflictError, KntcError, ReactionError, ValidationError
 from engine.group_facts import group_names, reads_group
 from engine.logs import bound, get_logger
-from engine.model import PRIORITIES, CaseRecord, NewEvent
+from engine.model import PRIORITIES, CaseRecord, HistoryEntry, NewEvent, chain_hash
 from engine.ports import Transaction
 from engine.reactors import Effect, Emit, Enqueue, FireEvent, Reaction, SetPriority
 from engine.runtime import Runtime
 
-__all__ = ["MAX_DEPTH", "Committed", "apply_effects", "commit", "react", "record"]
+__all__ = ["MAX_DEPTH", "Committed", "apply_effects", "commit", "react", "record", "record_aside"]
 
 #: How deep reactions may chain (an event, a reaction's event, its reaction's event ...).
 MAX_DEPTH = 8
@@ -135,3 +135,19 @@ def _fire(rt: Runtime, tx: Transaction, effect: FireEvent, now: datetime, *, dep
     done = commit(rt, tx, outcome, depth=depth, chain=chain)
     done.touched.add(case.id)
     return done
+
+
+def record_aside(tx: Transaction, record: CaseRecord, event: str, actor: str, role: str, now: datetime,
+                 payload: dict[str, object]) -> None:
+    """An audited act beside the workflow (a group move, an identity reveal): a new version of the
+    case, its state unchanged, one history entry chained like any transition. ConflictError when
+    the case moved meanwhile."""
+    expected = record.version
+    record.version, record.updated_at = expected + 1, now
+    draft = HistoryEntry(record.version, event, record.state, record.state, actor, role, now, payload, "")
+    entry = HistoryEntry(draft.seq, event, draft.source, draft.target, actor, role, now, draft.payload,
+                         chain_hash(record.history_head, record.id, draft))
+    record.history_head = entry.hash
+    if not tx.update_case(record, expected, fields_changed=False):
+        raise ConflictError(record.id, expected, expected + 1)
+    tx.append_history(record.id, entry)
