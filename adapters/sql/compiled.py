@@ -27,7 +27,8 @@ __all__ = ["Compiled", "cache_key", "cached_statements"]
 
 _HERE = Path(__file__).parent
 # what a compiled statement depends on, beside the SQLAlchemy and SQLite versions
-_SOURCES = ("statements.py", "tables.py", "columns.py", "compiled.py", "../../engine/reports.py")
+_SOURCES = ("statements.py", "report_statements.py", "tables.py", "columns.py", "compiled.py",
+            "../../engine/reports.py")
 # JSON gives these back as they went in (the literals of kntc's statements are ints and strings)
 _SCALARS = (str, int, float, bool)
 
