@@ -108,15 +108,21 @@ def test_upgrading_seals_every_party_and_a_reveal_reads_them_back(sql: sa.Engine
             assert b"Qwzx" not in raw and "Qwzx".encode("utf-16-le") not in raw, file.name
 
 
-def test_postgres_without_a_key_refuses_to_seal_and_changes_nothing(sql: sa.Engine, url: str, settings: Any,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    if url.startswith("sqlite"):
-        pytest.skip("SQLite has its key file")
+def test_without_a_key_postgres_refuses_and_sqlite_seals_with_its_key_file(
+        sql: sa.Engine, url: str, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: refused, nothing changed; SQLite: the key file beside the database seals them."""
     from adapters.bootstrap import load_workflows
 
     seed_0009(sql, load_workflows(settings)["denunciation"].content_hash)
     before = stored(sql)
     monkeypatch.delenv(ENV)
+    if url.startswith("sqlite"):
+        upgrade(sql)
+        assert current_revision(sql) == head_revision()
+        after = stored(sql)
+        assert len(after) == len(before) and after != before  # the same rows, sealed
+        assert all(set(data) == {"sealed"} for *_, data in after)
+        return
     with pytest.raises(ConfigError, match=ENV):
         upgrade(sql)
     assert current_revision(sql) == "0009"
