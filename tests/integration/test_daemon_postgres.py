@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from adapters.bootstrap import build
 from adapters.config import Settings
 from engine.service import Engine
 from engine.testing import ManualClock
+from tests.integration.faults_backlog import make_backlog
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -107,21 +108,8 @@ def backlog(pg_url: str, settings: Settings) -> Iterator[tuple[Engine, set[Rung]
     """~300 complaints on pg_url with many rungs due at NOW; the engine and the rungs expected due."""
     clock = ManualClock(START)
     engine = build(settings, database_url=pg_url, clock=clock)
-    expected: set[Rung] = set()
-    for i in range(CASES):
-        clock.set(START + timedelta(days=i // 10, minutes=7 * (i % 10)))
-        case = engine.open_case("complaint", received_at=clock.now(), petitioners=[{"name": f"Người {i}"}],
-                                respondent="UBND huyện", subject=f"Đơn số {i}")
-        name = "acceptance"
-        if i % 2:
-            case = engine.fire(case.id, "accept", actor="cb01", role="inspector", expected_version=1)
-            name = "resolution"
-        deadline = case.deadlines[name]
-        assert deadline.due_at is not None and len(deadline.warn_at) == 2
-        moments = [*deadline.warn_at, deadline.due_at]
-        expected |= {(case.id, name, rung) for rung, moment in zip((500, 800, 1000), moments, strict=True)
-                     if moment <= NOW}
-    assert CASES < len(expected) < 3 * CASES  # many due, not all: some rungs lie after NOW
+    expected = make_backlog(engine, clock, CASES)
+    assert len(expected) < 3 * CASES  # many due, not all: some rungs lie after NOW
     try:
         yield engine, expected
     finally:
