@@ -13,14 +13,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 
 from adapters.config import Settings
@@ -115,26 +112,6 @@ def daemon(config: Path, url: str, *, batch: int, hold_at: int = 0, marker: Path
     return subprocess.Popen([sys.executable, "-c", DAEMON, *args], cwd=ROOT,
                             env={**os.environ, "KNTC_DATABASE_URL": url},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish(procs: list[subprocess.Popen[str]], timeout: float = 60) -> list[tuple[str, str]]:
-    """Wait for every process; kill the rest if one hangs."""
-    try:
-        return [p.communicate(timeout=timeout) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-
-
-def wait_for(condition: Any, what: str, timeout: float = 30) -> None:
-    """Poll ``condition()`` until it holds (a progress probe, not a stand-in for simulated time)."""
-    limit = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > limit:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.01)
 
 
 def fired_marks(url: str) -> list[tuple[str, str, int, int]]:

@@ -19,7 +19,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from adapters.config import Settings
 from engine.service import Engine
 from engine.testing import ManualClock
 from tests.integration.faults_backlog import make_backlog
+from tests.integration.together import finish, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -134,32 +134,12 @@ def daemon(url: str, *, batch: int, ready: Path | None = None, go: Path | None =
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(procs: list[subprocess.Popen[str]], timeout: float = 120) -> list[tuple[str, str]]:
-    """Wait for every process; kill the rest if one hangs."""
-    try:
-        return [p.communicate(timeout=timeout) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-
-
 def scalar(url: str, sql: str, params: tuple[Any, ...] = ()) -> Any:
     """One value from the test's schema."""
     with psycopg.connect(plain(url), autocommit=True) as conn:
         row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
         assert row is not None
         return row[0]
-
-
-def wait_for(condition: Any, what: str, timeout: float = 60) -> None:
-    """Poll ``condition()`` until it holds (a progress probe, not a stand-in for simulated time)."""
-    limit = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > limit:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.01)
 
 
 def assert_fired_exactly_once(url: str, expected: set[Rung]) -> None:
@@ -209,10 +189,10 @@ def test_four_concurrent_daemons_fire_every_due_rung_exactly_once(
                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
     try:
         wait_for(lambda: all(r.exists() for r in ready) or any(p.poll() is not None for p in scripts),
-                 "the script daemons to start")
+                 "the script daemons to start", 60)
     finally:
         go.touch()
-    outputs = finish([*scripts, *clis])
+    outputs = finish([*scripts, *clis], 120)
     reported = []
     for proc, (out, err) in zip([*scripts, *clis], outputs, strict=True):
         assert proc.returncode == 0, err[-3000:]
@@ -237,7 +217,7 @@ def test_crashed_daemons_leave_nothing_half_done(pg_url: str, backlog: tuple[Eng
     # 1. dies inside its 4th batch, after marking and writing 5 rungs but before committing them
     application = f"kntc_crash_{uuid.uuid4().hex[:8]}"
     proc = daemon(f"{pg_url}&application_name={application}", batch=5, die_after=4)
-    ((_, err),) = finish([proc])
+    ((_, err),) = finish([proc], 120)
     assert proc.returncode == -signal.SIGKILL, err[-3000:]
     wait_for(lambda: backends_gone(pg_url, application), "the killed daemon's connections to close", timeout=30)
     assert scalar(pg_url, "SELECT count(*) FROM kntc_fired_rungs") == 3 * 5  # three batches committed
@@ -247,7 +227,7 @@ def test_crashed_daemons_leave_nothing_half_done(pg_url: str, backlog: tuple[Eng
     proc = daemon(f"{pg_url}&application_name={application}", batch=5)
     try:
         wait_for(lambda: proc.poll() is not None or scalar(pg_url, DEADLINE_EVENTS) > 3 * 5,
-                 "the second daemon's first events")
+                 "the second daemon's first events", 60)
         assert proc.poll() is None, "the daemon finished before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
     finally:

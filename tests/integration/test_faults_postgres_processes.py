@@ -34,11 +34,10 @@ from tests.integration.faults_backlog import (
     ROOT,
     START,
     assert_fired_exactly_once,
-    finish,
     make_backlog,
-    wait_for,
     write_config,
 )
+from tests.integration.together import finish, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -154,16 +153,16 @@ def test_killed_connections_are_survived_by_a_daemon_and_a_writer(
             for _ in range(KILLS):
                 ticks, writes = len(lines(beat)), len(lines(log))
                 wait_for(lambda t=ticks, w=writes: (len(lines(beat)) > t + 2 and len(lines(log)) > w + 2)
-                         or ticker.poll() is not None or writer.poll() is not None, "both processes to progress")
+                         or ticker.poll() is not None or writer.poll() is not None, "both processes to progress", 30)
                 assert ticker.poll() is None and writer.poll() is None
                 killed.append(terminate(pg_url, apps))
             ticks, writes = len(lines(beat)), len(lines(log))
             wait_for(lambda: (sum(1 for b in lines(beat)[ticks:] if b.startswith("ok")) >= 2
                      and sum(1 for w in lines(log)[writes:] if '"version"' in w) >= 2)
-                     or ticker.poll() is not None or writer.poll() is not None, "both to work after the last kill")
+                     or ticker.poll() is not None or writer.poll() is not None, "both to work after the last kill", 30)
         finally:
             stop.touch()
-            outputs = finish([ticker, writer])
+            outputs = finish([ticker, writer], 60)
         for proc, (_, err) in zip((ticker, writer), outputs, strict=True):
             assert proc.returncode == 0, err[-3000:]
         assert all(k >= 1 for k in killed), killed

@@ -26,12 +26,11 @@ from tests.integration.faults_backlog import (
     assert_fired_exactly_once,
     daemon,
     deadline_events,
-    finish,
     fired_marks,
     make_backlog,
-    wait_for,
     write_config,
 )
+from tests.integration.together import finish, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -66,19 +65,19 @@ def test_a_daemon_killed_mid_tick_and_restarted_fires_each_rung_once(
         marker = tmp_path / "holding"
         proc = daemon(config, child_url, batch=BATCH, hold_at=HOLD_AT, marker=marker)
         try:
-            wait_for(lambda: marker.exists() or proc.poll() is not None, "the daemon to reach its 6th batch")
+            wait_for(lambda: marker.exists() or proc.poll() is not None, "the daemon to reach its 6th batch", 30)
             assert proc.poll() is None, proc.communicate()[1][-3000:]
             os.kill(proc.pid, signal.SIGKILL)
         finally:
             finish([proc], timeout=30)
         assert proc.returncode == -signal.SIGKILL
         if dialect == "postgres":  # its locks go with its backend
-            wait_for(lambda: backends(url, application) == 0, "the killed daemon's connections to close")
+            wait_for(lambda: backends(url, application) == 0, "the killed daemon's connections to close", 30)
         done = len(fired_marks(url))
         assert done == (HOLD_AT - 1) * BATCH  # the five committed batches, not a rung of the sixth
         assert sum(deadline_events(engine).values()) == done
         again = daemon(config, url, batch=BATCH)
-        ((out, err),) = finish([again])
+        ((out, err),) = finish([again], 60)
         assert again.returncode == 0, err[-3000:]
         assert int(out) == len(expected) - done  # the restart fired exactly the rest
         assert_fired_exactly_once(engine, url, expected)

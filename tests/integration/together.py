@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["run_together", "wait_for"]
+__all__ = ["finish", "run_together", "wait_for"]
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
@@ -42,10 +42,17 @@ def run_together(start: Callable[[int, Path, Path], subprocess.Popen[str]], coun
                      "the children to start", timeout)
         finally:
             go.touch()
-        outputs = [p.communicate(timeout=timeout) for p in procs]
+    finally:
+        outputs = finish(procs, timeout)
+    return [(p, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
+
+
+def finish(procs: list[subprocess.Popen[str]], timeout: float) -> list[tuple[str, str]]:
+    """Wait for every process (``timeout`` seconds each); kill the rest if one hangs."""
+    try:
+        return [p.communicate(timeout=timeout) for p in procs]
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.communicate()
-    return [(p, out, err) for p, (out, err) in zip(procs, outputs, strict=True)]
