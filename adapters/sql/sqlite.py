@@ -35,7 +35,9 @@ __all__ = ["SYNCHRONOUS", "SqliteTransaction", "ThreadConnections", "configure",
            "make_engine"]
 
 #: the ``PRAGMA synchronous`` levels kntc offers (config.yaml ``sqlite_synchronous``)
-SYNCHRONOUS = ("normal", "full")
+#: ``sqlite_synchronous`` -> its fixed PRAGMA (nothing from a setting is interpolated into SQL)
+_SYNCHRONOUS_PRAGMA = {"normal": "PRAGMA synchronous=NORMAL", "full": "PRAGMA synchronous=FULL"}
+SYNCHRONOUS = tuple(_SYNCHRONOUS_PRAGMA)
 
 # what the driver is given, by SQLAlchemy (``connect_args``) and by :func:`connect` alike
 _CONNECT_ARGS: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
@@ -57,13 +59,13 @@ def file_path(url: str) -> str | None:
 
 def configure(conn: Any, *, wal: bool, synchronous: str = "normal") -> None:
     """Set up a new DBAPI connection: autocommit (kntc issues BEGIN / COMMIT), WAL, ``synchronous``, busy timeout."""
-    if synchronous not in SYNCHRONOUS:  # never interpolate anything else into the pragma
+    if synchronous not in _SYNCHRONOUS_PRAGMA:
         raise ConfigError(f"sqlite_synchronous: must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
     conn.isolation_level = None  # kntc issues BEGIN IMMEDIATE / COMMIT itself
     cursor = conn.cursor()
     if wal:
         cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+    cursor.execute(_SYNCHRONOUS_PRAGMA[synchronous])
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
