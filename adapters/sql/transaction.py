@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import adapters.sql.rows as rows
 from adapters.secrets import Cipher
 from adapters.sql.compiled import Compiled
+from adapters.sql.report_statements import figures_of
 from adapters.sql.rows import Codec
 from engine.errors import ValidationError
 from engine.grouping import BANDS, Candidate, GroupMember, HotSpotRecord
@@ -381,23 +382,4 @@ class SqlTransaction(ABC):
     def report_figures(self, start: datetime, end: datetime, as_of: datetime, zone: tzinfo) -> ReportFigures:
         c = self.c
         window = {"start": c.dt_in(start), "end": c.dt_in(end), "zone": rows.zone_param(c, zone, start)}
-
-        def all_of(name: str, **extra: Any) -> list[Any]:
-            return list(self._run(name, {**window, **extra}).fetchall())
-
-        ends = all_of("report_ends_all")
-        carried: dict[str, int] = {}
-        for kind, _, _, was_carried, _, n in ends:
-            if was_carried:
-                carried[kind] = carried.get(kind, 0) + int(n)
-        return ReportFigures(
-            received=[(k, ch, c.date_out(d), int(n), int(p or 0), int(cr or 0))
-                      for k, ch, d, n, p, cr in all_of("report_received_all")],
-            acts=[(k, e, c.date_out(d), int(n)) for k, e, d, n in all_of("report_acts_all")],
-            resolved=[(k, c.date_out(d), bool(late), int(n)) for k, d, late, _, ended, n in ends if ended],
-            carried_over=carried,
-            overdue={k: int(n) for k, n in all_of("report_overdue_all", as_of=c.dt_in(as_of))},
-            extensions=[(i, k, e, c.date_out(d), rows.reason(c.json_out(p)))
-                        for i, k, e, d, p in all_of("report_extensions_all")],
-            hot_spots=[(ty, c.date_out(d), int(n)) for ty, d, n in all_of("report_hot_spots_all")],
-            escalations=[(c.date_out(d), int(n)) for d, n in all_of("report_escalations_all")])
+        return figures_of(c, lambda name, **extra: list(self._run(name, {**window, **extra}).fetchall()), as_of)
