@@ -3,6 +3,7 @@
 ``kntc(db, *args)`` runs one command (by default the module of this checkout, ``python -m adapters.cli``;
 ``command=INSTALLED`` runs the installed console script where there is one); ``ok`` asserts a success and
 returns stdout; ``refused`` asserts a user's mistake reported on one ``kntc: error:`` line and returns it.
+``with_config(tmp_path, text)`` writes a test's config.yaml; ``kntc_with(setup, *args)`` runs against it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ def kntc(db: Path, *args: str, command: Sequence[str] = MODULE) -> subprocess.Co
     env = {**os.environ, "KNTC_DATABASE_URL": f"sqlite:///{db}", "PYTHONIOENCODING": "utf-8"}
     return subprocess.run([*command, *args], cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
                           timeout=60, check=False)
+
+
+def with_config(folder: Path, text: str) -> tuple[Path, Path]:
+    """The SQLite file and the config file (``text``) of a test in ``folder``."""
+    config = folder / "config.yaml"
+    config.write_text(text, encoding="utf-8")
+    return folder / "kntc.db", config
+
+
+def kntc_with(setup: tuple[Path, Path], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one ``kntc`` command with the config of :func:`with_config`."""
+    db, config = setup
+    return kntc(db, "--config", str(config), *args)
 
 
 def ok(run: subprocess.CompletedProcess[str]) -> str:

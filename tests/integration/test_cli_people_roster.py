@@ -8,12 +8,11 @@ A file with a mistake is refused with FILE:LINE on one line, exit 1, and nothing
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_runner import ROOT, kntc, ok, refused
+from tests.integration.cli_runner import ROOT, kntc_with, ok, refused, with_config
 
 pytestmark = pytest.mark.slow
 
@@ -48,14 +47,10 @@ ROSTER = "day,person_id,place,note\n" + "".join(f"2026-03-{d:02d},tt01,Phòng ti
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Path, Path]:
     """The database file and the config file of a test."""
-    config = tmp_path / "config.yaml"
-    config.write_text(CONFIG, encoding="utf-8")
-    return tmp_path / "kntc.db", config
+    return with_config(tmp_path, CONFIG)
 
 
-def run(setup: tuple[Path, Path], *args: str) -> subprocess.CompletedProcess[str]:
-    db, config = setup
-    return kntc(db, "--config", str(config), *args)
+run = kntc_with
 
 
 def file(tmp_path: Path, name: str, text: str) -> str:

@@ -10,7 +10,6 @@ Until ``adapters/cli/__init__.py`` registers the group, the command runs ``main`
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,17 +18,11 @@ import pytest
 from icalendar import Calendar
 
 from engine.calendar import BusinessCalendar
-from tests.integration.cli_runner import MODULE, ROOT, kntc, ok, refused
+from tests.integration.cli_runner import ROOT, kntc_with, ok, refused, with_config
 
 pytestmark = pytest.mark.slow
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-_SHIM = ("from adapters.cli import app, main\n"
-         "from adapters.cli.schedule import schedule_app\n"
-         "if not any(g.name == 'schedule' for g in app.registered_groups):\n"
-         "    app.add_typer(schedule_app, name='schedule')\n"
-         "main()\n")
-COMMAND = [MODULE[0], "-c", _SHIM]
 CONFIG = f"""\
 timezone: Asia/Ho_Chi_Minh
 workflows_dir: {ROOT / 'workflows'}
@@ -52,14 +45,10 @@ def working_day_from(calendar: BusinessCalendar, day: date, step: int = 1) -> da
 
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[Path, Path]:
-    config = tmp_path / "config.yaml"
-    config.write_text(CONFIG, encoding="utf-8")
-    return tmp_path / "kntc.db", config
+    return with_config(tmp_path, CONFIG)
 
 
-def run(setup: tuple[Path, Path], *args: str) -> subprocess.CompletedProcess[str]:
-    db, config = setup
-    return kntc(db, "--config", str(config), *args, command=COMMAND)
+run = kntc_with
 
 
 def test_a_day_is_added_published_exported_to_ics_and_postponed(setup: tuple[Path, Path], tmp_path: Path) -> None:
