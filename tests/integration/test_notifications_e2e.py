@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from adapters.bootstrap import build
 from adapters.channels import build_channels, router
@@ -32,6 +28,7 @@ from engine.outbox import requeue
 from engine.service import Engine
 from engine.testing import ManualClock
 from tests.conftest import shipped_settings
+from tests.integration.smtp_server import Inbox, serve
 
 #: a name no template, message or log may ever show (the denouncer's)
 DENOUNCER = "Hoàng Thị Bí Mật Zyx"
@@ -40,32 +37,15 @@ BODY = ("Kính gửi {{ to.name }},\n{{ case.kind_label }} nhận ngày {{ case.
         "trạng thái {{ case.state_label }}.\n{{ org }}\n")
 
 
-@dataclass
-class Inbox:
-    """What the SMTP server received: (envelope recipients, raw message)."""
-
-    mails: list[tuple[list[str], bytes]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.mails.append((list(envelope.rcpt_tos), bytes(envelope.original_content or b"")))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def mails(server: Inbox) -> list[tuple[list[str], bytes]]:
+    """What the server accepted: (envelope recipients, raw message) each."""
+    return [(list(e.rcpt_tos), bytes(e.original_content or b"")) for e in server.received]
 
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=5.0)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with serve(Inbox()) as running:
+        yield running
 
 
 def mail_settings(settings: Settings, port: int, roles: list[str]) -> Settings:
@@ -112,9 +92,9 @@ def test_the_head_of_unit_and_the_director_get_one_readable_mail_without_the_den
     case_id = denounce(eng, clock)
     daemon.run_once()
     daemon.run_once()  # nothing twice
-    assert sorted(rcpt for rcpts, _ in server.mails for rcpt in rcpts) == [
+    assert sorted(rcpt for rcpts, _ in mails(server) for rcpt in rcpts) == [
         "gd01@so-khcn.example", "tp01@so-khcn.example"]
-    for rcpts, raw in server.mails:
+    for rcpts, raw in mails(server):
         message = parsed(raw)
         assert message["Subject"] == f"[KNTC] Đơn tố cáo mới: hồ sơ {case_id}"
         text = message.get_content()
@@ -137,11 +117,11 @@ def test_a_role_nobody_holds_is_retried_then_dead_and_delivered_once_people_exis
     with eng.runtime.store.reader() as tx:
         (dead,) = tx.outbox(status="dead", limit=10)
     assert dead.channel == "notify" and "nobody holds role 'inspector' in unit 'thanh_tra'" in (dead.last_error or "")
-    assert server.mails == []
+    assert mails(server) == []
     daemon.router = router(mail_settings(settings, port, ["inspector"]))  # tt01 is an inspector
     requeue(eng.runtime, dead.id)
     daemon.run_once()
-    assert [rcpts for rcpts, _ in server.mails] == [["tt01@so-khcn.example"]]
+    assert [rcpts for rcpts, _ in mails(server)] == [["tt01@so-khcn.example"]]
 
 
 def test_a_crowded_complaint_before_the_election_reaches_both_heads_with_the_shipped_templates(
@@ -161,7 +141,7 @@ def test_a_crowded_complaint_before_the_election_reaches_both_heads_with_the_shi
                          petitioners=[{"name": f"{DENOUNCER} {i}"} for i in range(5)],
                          subject="Bồi thường đất", content="Chúng tôi khiếu nại việc bồi thường đất.")
     daemon.run_once()
-    subjects = sorted((rcpt, parsed(raw)["Subject"]) for rcpts, raw in server.mails for rcpt in rcpts)
+    subjects = sorted((rcpt, parsed(raw)["Subject"]) for rcpts, raw in mails(server) for rcpt in rcpts)
     daily = [(rcpt, subject) for rcpt, subject in subjects if subject.startswith("[KNTC] Báo cáo ngày")]
     assert sorted(set(subjects) - set(daily)) == sorted([
         ("tp01@so-khcn.example", f"[KNTC] Điểm nóng đông người trong thời gian bầu cử: hồ sơ {case.id}"),
@@ -171,4 +151,4 @@ def test_a_crowded_complaint_before_the_election_reaches_both_heads_with_the_shi
                                     "[KNTC] Báo cáo ngày 01/03/2026: tiếp nhận 0, giải quyết 0, quá hạn 0") in daily
     with eng.runtime.store.reader() as tx:
         assert tx.outbox(status="dead", limit=10) == [] and tx.outbox(status="pending", limit=10) == []
-    assert all(DENOUNCER.encode() not in raw for _, raw in server.mails)
+    assert all(DENOUNCER.encode() not in raw for _, raw in mails(server))
