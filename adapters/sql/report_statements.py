@@ -6,17 +6,14 @@ text, so adapters/sql/compiled.py keys its cache on engine/reports.py too).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, false, func, literal_column, or_, select
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.sql.elements import ClauseElement
 
-import adapters.sql.rows as rows
 from adapters.sql import tables as t
-from adapters.sql.rows import Codec
 from engine.reports import (
     COUNTING,
     CROWDED_AT,
@@ -24,10 +21,9 @@ from engine.reports import (
     EXTEND_EVENTS,
     HANDLING_EVENTS,
     HEAD_DAY_EVENT,
-    ReportFigures,
 )
 
-__all__ = ["figures_of", "report_statements"]
+__all__ = ["report_statements"]
 
 
 def _any(col: Any, values: Sequence[str]) -> Any:
@@ -96,23 +92,3 @@ def report_statements(dialect: str) -> dict[str, ClauseElement]:
         "report_escalations_all": select(day(t.events.c.at), func.count())
         .where(t.events.c.type == "escalation.raised", within(t.events.c.at)).group_by(*by(1)),
     }
-
-
-def figures_of(c: Codec, all_of: Callable[..., list[Any]], as_of: datetime) -> ReportFigures:
-    """The figures of the statements above, decoded: ``all_of(name, **params)`` runs one and gives its rows."""
-    ends = all_of("report_ends_all")
-    carried: dict[str, int] = {}
-    for kind, _, _, was_carried, _, n in ends:
-        if was_carried:
-            carried[kind] = carried.get(kind, 0) + int(n)
-    return ReportFigures(
-        received=[(k, ch, c.date_out(d), int(n), int(p or 0), int(cr or 0))
-                  for k, ch, d, n, p, cr in all_of("report_received_all")],
-        acts=[(k, e, c.date_out(d), int(n)) for k, e, d, n in all_of("report_acts_all")],
-        resolved=[(k, c.date_out(d), bool(late), int(n)) for k, d, late, _, ended, n in ends if ended],
-        carried_over=carried,
-        overdue={k: int(n) for k, n in all_of("report_overdue_all", as_of=c.dt_in(as_of))},
-        extensions=[(i, k, e, c.date_out(d), rows.reason(c.json_out(p)))
-                    for i, k, e, d, p in all_of("report_extensions_all")],
-        hot_spots=[(ty, c.date_out(d), int(n)) for ty, d, n in all_of("report_hot_spots_all")],
-        escalations=[(c.date_out(d), int(n)) for d, n in all_of("report_escalations_all")])

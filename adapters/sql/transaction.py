@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import adapters.sql.rows as rows
 from adapters.secrets import Cipher
 from adapters.sql.compiled import Compiled
-from adapters.sql.report_statements import figures_of
+from adapters.sql.report_rows import figures_of
 from adapters.sql.rows import Codec
 from engine.errors import ValidationError
 from engine.grouping import BANDS, Candidate, GroupMember, HotSpotRecord
