@@ -100,6 +100,7 @@ class Engine:
         ``occurred_at`` dates an act recorded late (DESIGN.md §4 "Back-entry"; None: it happens
         now): aware, not in the future, not before receipt nor the case's previous act by a person.
         """
+        require_text("event", event)
         require_text("actor", actor)
         require_text("role", role)
         if expected_version is not None:
